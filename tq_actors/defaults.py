@@ -1,0 +1,21 @@
+"""Every default of the server, with its unit in the name."""
+
+from __future__ import annotations
+
+import os
+
+SLOTS = os.cpu_count() or 1
+KILL_GRACE_SECONDS = 5.0
+LOG_CAP_BYTES = 16 * 1024 * 1024
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+MAX_BATCH_TASKS = 10_000
+MAX_LOG_READ_BYTES = 1024 * 1024
+MAX_NAME_CHARS = 256
+MAX_TEXT_BYTES = 64 * 1024
+MAX_TAGS = 50
+MAX_TAG_CHARS = 64
+MAX_ENV_ENTRIES = 256
+MAX_RETRIES = 100
+COVERAGE_THRESHOLD = 90.0
+REQUIRED_REVIEWS = 3

@@ -1,0 +1,215 @@
+"""Domain records: frozen dataclasses and the enums they use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Priority(IntEnum):
+    """Dispatch order; higher runs first."""
+
+    LOW = 1
+    NORMAL = 2
+    HIGH = 3
+    CRITICAL = 4
+
+
+class TaskStatus(IntEnum):
+    """Execution lifecycle of a task."""
+
+    PENDING = 1
+    WAITING_FOR_DEPENDENCIES = 2
+    RUNNING = 3
+    COMPLETED = 4
+    FAILED = 5
+    CANCELLED = 6
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the status ends an attempt."""
+        return self >= TaskStatus.COMPLETED
+
+    @property
+    def label(self) -> str:
+        """Lower-case name used in messages and JSON."""
+        return self.name.lower()
+
+
+class ProjectStatus(IntEnum):
+    """Lifecycle of a project."""
+
+    PLANNING = 1
+    ACTIVE = 2
+    ON_HOLD = 3
+    COMPLETED = 4
+    CANCELLED = 5
+
+
+class Condition(IntEnum):
+    """When a dependent may start, relative to its dependency's end."""
+
+    SUCCESS = 1
+    FAILURE = 2
+    COMPLETION = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """One edge of the dependency graph."""
+
+    task_id: str
+    condition: Condition = Condition.SUCCESS
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """What a client gives to create a task."""
+
+    name: str
+    command: str = ""
+    description: str = ""
+    project_id: str = ""
+    priority: Priority = Priority.NORMAL
+    depends_on: tuple[Dependency, ...] = ()
+    working_dir: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    timeout_seconds: int = 0
+    max_retries: int = 0
+    retry_delay_seconds: float = 0.0
+    start_after: float | None = None
+    tags: tuple[str, ...] = ()
+    idempotency_key: str = ""
+    development_workflow: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A stored task. Times are seconds since the epoch, UTC."""
+
+    id: str
+    seq: int
+    name: str
+    command: str
+    description: str
+    project_id: str
+    priority: Priority
+    status: TaskStatus
+    depends_on: tuple[Dependency, ...]
+    working_dir: str
+    env: dict[str, str]
+    timeout_seconds: int
+    max_retries: int
+    retry_delay_seconds: float
+    start_after: float | None
+    tags: tuple[str, ...]
+    idempotency_key: str
+    development_workflow: bool
+    created_at: float
+    updated_at: float
+    attempt: int = 0
+    exit_code: int | None = None
+    status_reason: str = ""
+    started_at: float | None = None
+    finished_at: float | None = None
+    pid: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TaskChanges:
+    """Fields to change on a pending task; None keeps the current value."""
+
+    name: str | None = None
+    command: str | None = None
+    description: str | None = None
+    priority: Priority | None = None
+    working_dir: str | None = None
+    env: dict[str, str] | None = None
+    timeout_seconds: int | None = None
+    max_retries: int | None = None
+    retry_delay_seconds: float | None = None
+    tags: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskEvent:
+    """One transition in a task's history."""
+
+    seq: int
+    task_id: str
+    from_status: TaskStatus | None
+    to_status: TaskStatus
+    reason: str
+    at: float
+    attempt: int
+    project_id: str = ""
+    exit_code: int | None = None
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A group of tasks with shared limits."""
+
+    id: str
+    seq: int
+    name: str
+    description: str
+    status: ProjectStatus
+    parent_id: str
+    tags: tuple[str, ...]
+    max_parallel: int
+    coverage_threshold: float
+    required_reviews: int
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectSpec:
+    """What a client gives to create a project."""
+
+    name: str
+    description: str = ""
+    status: ProjectStatus = ProjectStatus.ACTIVE
+    parent_id: str = ""
+    tags: tuple[str, ...] = ()
+    max_parallel: int = 0
+    coverage_threshold: float | None = None
+    required_reviews: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectChanges:
+    """Fields to change on a project; None keeps the current value."""
+
+    name: str | None = None
+    description: str | None = None
+    status: ProjectStatus | None = None
+    parent_id: str | None = None
+    tags: tuple[str, ...] | None = None
+    max_parallel: int | None = None
+    coverage_threshold: float | None = None
+    required_reviews: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogChunk:
+    """A slice of a task's output."""
+
+    data: bytes
+    next_offset: int
+    size_bytes: int
+    eof: bool
+    truncated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Server-wide counters."""
+
+    tasks_by_status: dict[str, int]
+    total_projects: int
+    queue_depth: int
+    running: int
+    slots: int

@@ -1,0 +1,336 @@
+"""Start the actors in dependency order, stop them in reverse, and serve reads.
+
+``TaskQueueSystem`` is what the gRPC layer talks to: requests that change
+state go to the owning actor and return a future of the durable result;
+reads go straight to the store, which only holds committed state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tq_actors import defaults, validate
+from tq_actors.actor import Handle
+from tq_actors.errors import InvalidArgument, ProjectNotFound, TaskNotFound
+from tq_actors.events import EventBusActor, Subscriber
+from tq_actors.logs import LogFiles
+from tq_actors.models import (
+    LogChunk,
+    Priority,
+    Project,
+    ProjectChanges,
+    ProjectSpec,
+    Stats,
+    Task,
+    TaskChanges,
+    TaskEvent,
+    TaskSpec,
+    TaskStatus,
+)
+from tq_actors.projects import ProjectActor
+from tq_actors.runner import RunnerActor
+from tq_actors.scheduler import SchedulerActor
+from tq_actors.store import Store
+from tq_actors.store import keys as k
+from tq_actors.store.codec import decode_event, decode_project, decode_task
+from tq_actors.tasks import TaskActor
+
+logger = logging.getLogger(__name__)
+
+_MAX_SCANNED_PER_PAGE = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class SystemConfig:
+    """Everything the actors need; the server's settings fill it in."""
+
+    log_dir: Path
+    slots: int = defaults.SLOTS
+    kill_grace_seconds: float = defaults.KILL_GRACE_SECONDS
+    log_cap_bytes: int = defaults.LOG_CAP_BYTES
+    base_env: Mapping[str, str] = field(default_factory=dict)
+
+
+class TaskQueueSystem:
+    """The running actors, and the one door adapters use to reach them."""
+
+    def __init__(self, store: Store, config: SystemConfig) -> None:
+        self.store = store
+        self.config = config
+        self.logs = LogFiles(config.log_dir, cap_bytes=config.log_cap_bytes)
+        self._bus = Handle(EventBusActor.start())
+        self._scheduler = Handle(SchedulerActor.start(slots=config.slots))
+        self._runner = Handle(
+            RunnerActor.start(
+                logs=self.logs,
+                base_env=config.base_env,
+                grace_seconds=config.kill_grace_seconds,
+            )
+        )
+        self._tasks = Handle(TaskActor.start(store=store, logs=self.logs))
+        self._projects = Handle(
+            ProjectActor.start(store=store, scheduler=self._scheduler)
+        )
+        self._scheduler.tell("bind", self._tasks)
+        self._runner.tell("bind", self._tasks, self._scheduler)
+        self._tasks.tell("bind", self._scheduler, self._runner, self._bus)
+        interrupted = self._tasks.ask("recover").result()
+        logger.info(
+            "Task queue: started with %d slots; %d interrupted task(s) failed",
+            config.slots,
+            interrupted,
+        )
+
+    def stop(self) -> None:
+        """Stop every actor (ending runs) and close the store."""
+        for handle in (
+            self._projects, self._tasks, self._runner, self._scheduler, self._bus
+        ):
+            handle.stop()
+        self.store.close()
+        logger.info("Task queue: stopped")
+
+    # -- tasks ------------------------------------------------------------
+
+    def create_tasks(self, specs: Sequence[TaskSpec]) -> Future[list[Task]]:
+        """Validate and create tasks in one atomic write."""
+        if len(specs) > defaults.MAX_BATCH_TASKS:
+            raise InvalidArgument(
+                "tasks", f"at most {defaults.MAX_BATCH_TASKS} tasks per batch."
+            )
+        checked = []
+        for index, spec in enumerate(specs):
+            try:
+                checked.append(validate.task_spec(spec))
+            except InvalidArgument as exc:
+                if len(specs) == 1:
+                    raise
+                raise InvalidArgument(f"tasks[{index}].{exc.field}", str(exc)) from None
+        return self._tasks.ask("create", checked)
+
+    def get_task(self, task_id: str) -> Task:
+        """Return a task's committed state."""
+        task_id = validate.task_id(task_id)
+        raw = self.store.get("tasks", k.uid(task_id))
+        if raw is None:
+            raise TaskNotFound(task_id)
+        return decode_task(raw)
+
+    def list_tasks(
+        self,
+        *,
+        status: TaskStatus | None = None,
+        project_id: str = "",
+        priority: Priority | None = None,
+        page_size: int = 0,
+        page_token: str = "",
+    ) -> tuple[list[Task], str]:
+        """Return one page of tasks in creation order, and the next token."""
+        project_id = validate.optional_id(project_id, "project_id")
+        if project_id:
+            cf, prefix = "idx_project", k.uid(project_id)
+        elif status is not None:
+            cf, prefix = "idx_status", k.small(status)
+        elif priority is not None:
+            cf, prefix = "idx_priority", k.small(priority)
+        else:
+            cf, prefix = "idx_created", b""
+
+        def wanted(task: Task) -> bool:
+            return (status is None or task.status == status) and (
+                priority is None or task.priority == priority
+            )
+
+        return self._page(cf, prefix, wanted, page_size, page_token)
+
+    def update_task(self, task_id: str, changes: TaskChanges) -> Future[Task]:
+        """Change a pending task."""
+        return self._tasks.ask(
+            "update", validate.task_id(task_id), validate.task_changes(changes)
+        )
+
+    def delete_task(self, task_id: str) -> Future[str]:
+        """Delete a task that is not running."""
+        return self._tasks.ask("delete", validate.task_id(task_id))
+
+    def cancel_task(self, task_id: str, reason: str) -> Future[Task]:
+        """Cancel a task; a running one once its process group has ended."""
+        reason = validate.text(reason.strip(), "reason")
+        return self._tasks.ask("cancel", validate.task_id(task_id), reason)
+
+    def retry_task(self, task_id: str) -> Future[Task]:
+        """Run a settled task again as a new attempt."""
+        return self._tasks.ask("retry", validate.task_id(task_id))
+
+    def history(self, task_id: str) -> list[TaskEvent]:
+        """Return a task's transitions, oldest first."""
+        task = self.get_task(task_id)
+        items = self.store.scan("events", k.uid(task.id), limit=1 << 30)
+        return [decode_event(raw) for _, raw in items]
+
+    def read_log(self, task_id: str, offset: int, max_bytes: int) -> LogChunk:
+        """Return a slice of a task's output."""
+        if offset < 0:
+            raise InvalidArgument("offset", "must not be negative.")
+        if max_bytes < 0:
+            raise InvalidArgument("max_bytes", "must not be negative.")
+        max_bytes = min(max_bytes or defaults.MAX_LOG_READ_BYTES,
+                        defaults.MAX_LOG_READ_BYTES)
+        task = self.get_task(task_id)
+        return self.logs.read(task.id, offset, max_bytes, ended=task.status.terminal)
+
+    def subscribe(self, subscriber: Subscriber) -> int:
+        """Deliver every committed event batch to subscriber. Blocks briefly."""
+        token: int = self._bus.ask("subscribe", subscriber).result()
+        return token
+
+    def unsubscribe(self, token: int) -> None:
+        """Stop delivering events to a subscriber."""
+        self._bus.tell("unsubscribe", token)
+
+    def stats(self) -> Stats:
+        """Return server-wide counters. Blocks briefly."""
+        counts = self._tasks.ask("counts")
+        scheduled = self._scheduler.ask("stats")
+        projects = self._projects.ask("count")
+        queued, running, slots = scheduled.result()
+        return Stats(
+            tasks_by_status=counts.result(),
+            total_projects=projects.result(),
+            queue_depth=queued,
+            running=running,
+            slots=slots,
+        )
+
+    # -- projects ---------------------------------------------------------
+
+    def create_project(self, spec: ProjectSpec) -> Future[Project]:
+        """Validate and store a new project."""
+        return self._projects.ask("create", validate.project_spec(spec))
+
+    def get_project(self, project_id: str) -> Project:
+        """Return a project's committed state."""
+        project_id = validate.task_id(project_id)
+        raw = self.store.get("projects", k.uid(project_id))
+        if raw is None:
+            raise ProjectNotFound(project_id)
+        return decode_project(raw)
+
+    def list_projects(
+        self, *, page_size: int = 0, page_token: str = ""
+    ) -> tuple[list[Project], str]:
+        """Return one page of projects in creation order, and the next token."""
+        size = _page_size(page_size)
+        after = _after(b"", page_token)
+        items = self.store.scan("idx_projects", b"", after=after, limit=size + 1)
+        raws = self.store.get_many("projects", [v for _, v in items[:size]])
+        projects = [decode_project(raw) for raw in raws if raw]
+        token = str(k.read_u64(items[size - 1][0])) if len(items) > size else ""
+        return projects, token
+
+    def update_project(
+        self, project_id: str, changes: ProjectChanges
+    ) -> Future[Project]:
+        """Change a project."""
+        project_id = validate.task_id(project_id)
+        if changes.name is not None:
+            changes = _replace(changes, name=validate.name(changes.name))
+        if changes.parent_id:
+            changes = _replace(
+                changes, parent_id=validate.task_id(changes.parent_id, "parent_id")
+            )
+        if changes.max_parallel is not None:
+            validate.non_negative(changes.max_parallel, "max_parallel", 10_000)
+        if changes.coverage_threshold is not None:
+            validate.non_negative(changes.coverage_threshold, "coverage_threshold", 100)
+        if changes.required_reviews is not None:
+            validate.non_negative(changes.required_reviews, "required_reviews", 100)
+        if changes.tags is not None:
+            changes = _replace(changes, tags=validate.tags(changes.tags))
+        if changes.description is not None:
+            validate.text(changes.description, "description")
+        return self._projects.ask("update", project_id, changes)
+
+    def delete_project(self, project_id: str, *, cascade: bool) -> int:
+        """Delete a project; with cascade, its tasks first. Blocks.
+
+        Returns how many tasks were deleted with it.
+        """
+        project = self.get_project(project_id)
+        removed = 0
+        if cascade:
+            removed = self._tasks.ask("delete_project_tasks", project.id).result()
+        has_tasks = bool(self.store.scan("idx_project", k.uid(project.id), limit=1))
+        self._projects.ask("delete", project.id, has_tasks).result()
+        return removed
+
+    def list_project_tasks(
+        self,
+        project_id: str,
+        *,
+        status: TaskStatus | None = None,
+        page_size: int = 0,
+        page_token: str = "",
+    ) -> tuple[list[Task], str]:
+        """Return one page of a project's tasks."""
+        project = self.get_project(project_id)
+        return self.list_tasks(
+            project_id=project.id,
+            status=status,
+            page_size=page_size,
+            page_token=page_token,
+        )
+
+    def _page(
+        self,
+        cf: str,
+        prefix: bytes,
+        wanted: Callable[[Task], bool],
+        page_size: int,
+        page_token: str,
+    ) -> tuple[list[Task], str]:
+        size = _page_size(page_size)
+        after = _after(prefix, page_token)
+        found: list[Task] = []
+        scanned = 0
+        while len(found) < size and scanned < _MAX_SCANNED_PER_PAGE:
+            items = self.store.scan(cf, prefix, after=after, limit=size - len(found))
+            if not items:
+                return found, ""
+            scanned += len(items)
+            after = items[-1][0]
+            raws = self.store.get_many("tasks", [v for _, v in items])
+            found.extend(t for t in map(_decode_or_none, raws) if t and wanted(t))
+        more = self.store.scan(cf, prefix, after=after, limit=1)
+        return found, str(k.read_u64(after)) if more and after else ""
+
+
+def _decode_or_none(raw: bytes | None) -> Task | None:
+    return decode_task(raw) if raw else None
+
+
+def _page_size(page_size: int) -> int:
+    if page_size < 0:
+        raise InvalidArgument("page_size", "must not be negative.")
+    return min(page_size or defaults.PAGE_SIZE, defaults.MAX_PAGE_SIZE)
+
+
+def _after(prefix: bytes, page_token: str) -> bytes | None:
+    if not page_token:
+        return None
+    if not page_token.isdigit() or len(page_token) > 20:
+        raise InvalidArgument("page_token", "is not a token this server issued.")
+    seq = int(page_token)
+    if seq >= 1 << 64:
+        raise InvalidArgument("page_token", "is not a token this server issued.")
+    return prefix + k.u64(seq)
+
+
+def _replace(changes: ProjectChanges, **values: Any) -> ProjectChanges:
+    return dataclasses.replace(changes, **values)

@@ -1,0 +1,1 @@
+"""The canonical API: generated stubs, servicers, server factory, settings."""

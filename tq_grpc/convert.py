@@ -1,0 +1,250 @@
+"""Protobuf <-> domain model, one function pair per message.
+
+Enum values arrive as plain integers on the wire; one outside the enum is
+rejected here, naming the field.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import IntEnum
+from typing import TypeVar
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from tq_actors import (
+    Condition,
+    Dependency,
+    InvalidArgument,
+    Priority,
+    Project,
+    ProjectChanges,
+    ProjectSpec,
+    ProjectStatus,
+    Task,
+    TaskChanges,
+    TaskEvent,
+    TaskSpec,
+    TaskStatus,
+)
+from tq_grpc._gen import projects_pb2, tasks_pb2
+
+E = TypeVar("E", bound=IntEnum)
+
+
+def enum_in(kind: type[E], value: int, field: str, default: E | None) -> E | None:
+    """Return the domain enum of a wire value; 0 means default."""
+    if value == 0:
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidArgument(field, f"{value} is not a valid {field}.") from None
+
+
+def timestamp(seconds: float | None) -> Timestamp | None:
+    """Return a Timestamp, or None for no time."""
+    if seconds is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromNanoseconds(round(seconds * 1e9))
+    return stamp
+
+
+def seconds_of(stamp: Timestamp, field: str) -> float:
+    """Return a Timestamp as seconds since the epoch."""
+    value = stamp.seconds + stamp.nanos / 1e9
+    if not math.isfinite(value) or not 0 <= stamp.nanos < 10**9:
+        raise InvalidArgument(field, "is not a valid timestamp.")
+    return value
+
+
+def task_to_proto(task: Task) -> tasks_pb2.Task:
+    """Build the wire form of a task."""
+    message = tasks_pb2.Task(
+        id=task.id,
+        name=task.name,
+        command=task.command,
+        description=task.description,
+        project_id=task.project_id,
+        priority=int(task.priority),
+        status=int(task.status),
+        depends_on=[
+            tasks_pb2.Dependency(task_id=d.task_id, condition=int(d.condition))
+            for d in task.depends_on
+        ],
+        working_dir=task.working_dir,
+        env=task.env,
+        timeout_seconds=task.timeout_seconds,
+        max_retries=task.max_retries,
+        retry_delay_seconds=task.retry_delay_seconds,
+        start_after=timestamp(task.start_after),
+        tags=task.tags,
+        idempotency_key=task.idempotency_key,
+        attempt=task.attempt,
+        status_reason=task.status_reason,
+        created_at=timestamp(task.created_at),
+        updated_at=timestamp(task.updated_at),
+        started_at=timestamp(task.started_at),
+        finished_at=timestamp(task.finished_at),
+        development_workflow=task.development_workflow,
+        pid=task.pid,
+    )
+    if task.exit_code is not None:
+        message.exit_code = task.exit_code
+    return message
+
+
+def spec_from_proto(spec: tasks_pb2.TaskSpec) -> TaskSpec:
+    """Read a task spec; enum and time fields are checked here."""
+    priority = enum_in(Priority, spec.priority, "priority", Priority.NORMAL)
+    assert priority is not None
+    depends_on = tuple(
+        Dependency(
+            d.task_id,
+            enum_in(Condition, d.condition, "depends_on.condition", Condition.SUCCESS)
+            or Condition.SUCCESS,
+        )
+        for d in spec.depends_on
+    )
+    start_after = (
+        seconds_of(spec.start_after, "start_after")
+        if spec.HasField("start_after")
+        else None
+    )
+    return TaskSpec(
+        name=spec.name,
+        command=spec.command,
+        description=spec.description,
+        project_id=spec.project_id,
+        priority=priority,
+        depends_on=depends_on,
+        working_dir=spec.working_dir,
+        env=dict(spec.env),
+        timeout_seconds=spec.timeout_seconds,
+        max_retries=spec.max_retries,
+        retry_delay_seconds=spec.retry_delay_seconds,
+        start_after=start_after,
+        tags=tuple(spec.tags),
+        idempotency_key=spec.idempotency_key,
+        development_workflow=spec.development_workflow,
+    )
+
+
+def changes_from_update(request: tasks_pb2.UpdateTaskRequest) -> TaskChanges:
+    """Read the fields an update sets."""
+
+    def given(name: str) -> bool:
+        return request.HasField(name)
+
+    priority = None
+    if given("priority"):
+        priority = enum_in(Priority, request.priority, "priority", Priority.NORMAL)
+    return TaskChanges(
+        name=request.name if given("name") else None,
+        command=request.command if given("command") else None,
+        description=request.description if given("description") else None,
+        priority=priority,
+        working_dir=request.working_dir if given("working_dir") else None,
+        env=dict(request.env) if request.update_env else None,
+        timeout_seconds=request.timeout_seconds if given("timeout_seconds") else None,
+        max_retries=request.max_retries if given("max_retries") else None,
+        retry_delay_seconds=request.retry_delay_seconds
+        if given("retry_delay_seconds")
+        else None,
+        tags=tuple(request.tags) if request.update_tags else None,
+    )
+
+
+def event_to_proto(event: TaskEvent) -> tasks_pb2.TaskEvent:
+    """Build the wire form of a history event."""
+    message = tasks_pb2.TaskEvent(
+        seq=event.seq,
+        task_id=event.task_id,
+        from_status=int(event.from_status or 0),
+        to_status=int(event.to_status),
+        reason=event.reason,
+        at=timestamp(event.at),
+        attempt=event.attempt,
+        project_id=event.project_id,
+        deleted=event.deleted,
+    )
+    if event.exit_code is not None:
+        message.exit_code = event.exit_code
+    return message
+
+
+def status_filter(value: int) -> TaskStatus | None:
+    """Read an optional status filter."""
+    return enum_in(TaskStatus, value, "status", None)
+
+
+def priority_filter(value: int) -> Priority | None:
+    """Read an optional priority filter."""
+    return enum_in(Priority, value, "priority", None)
+
+
+def project_to_proto(project: Project) -> projects_pb2.Project:
+    """Build the wire form of a project."""
+    return projects_pb2.Project(
+        id=project.id,
+        name=project.name,
+        description=project.description,
+        status=int(project.status),
+        parent_id=project.parent_id,
+        tags=project.tags,
+        max_parallel=project.max_parallel,
+        coverage_threshold=project.coverage_threshold,
+        required_reviews=project.required_reviews,
+        created_at=timestamp(project.created_at),
+        updated_at=timestamp(project.updated_at),
+    )
+
+
+def project_spec_from_proto(request: projects_pb2.CreateProjectRequest) -> ProjectSpec:
+    """Read a project creation request."""
+    status = enum_in(ProjectStatus, request.status, "status", ProjectStatus.ACTIVE)
+    assert status is not None
+    return ProjectSpec(
+        name=request.name,
+        description=request.description,
+        status=status,
+        parent_id=request.parent_id,
+        tags=tuple(request.tags),
+        max_parallel=request.max_parallel,
+        coverage_threshold=request.coverage_threshold
+        if request.HasField("coverage_threshold")
+        else None,
+        required_reviews=request.required_reviews
+        if request.HasField("required_reviews")
+        else None,
+    )
+
+
+def project_changes_from_update(
+    request: projects_pb2.UpdateProjectRequest,
+) -> ProjectChanges:
+    """Read the fields a project update sets."""
+
+    def given(name: str) -> bool:
+        return request.HasField(name)
+
+    status = None
+    if given("status"):
+        status = enum_in(ProjectStatus, request.status, "status", None)
+        if status is None:
+            raise InvalidArgument("status", "must name a project status.")
+    return ProjectChanges(
+        name=request.name if given("name") else None,
+        description=request.description if given("description") else None,
+        status=status,
+        parent_id=request.parent_id if given("parent_id") else None,
+        tags=tuple(request.tags) if request.update_tags else None,
+        max_parallel=request.max_parallel if given("max_parallel") else None,
+        coverage_threshold=request.coverage_threshold
+        if given("coverage_threshold")
+        else None,
+        required_reviews=request.required_reviews
+        if given("required_reviews")
+        else None,
+    )

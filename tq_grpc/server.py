@@ -1,0 +1,61 @@
+"""Build the gRPC server: the three services, health checking and reflection."""
+
+from __future__ import annotations
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from tq_actors import TaskQueueSystem
+from tq_grpc._gen import projects_pb2, projects_pb2_grpc, system_pb2, system_pb2_grpc
+from tq_grpc._gen import tasks_pb2, tasks_pb2_grpc
+from tq_grpc.servicers import ProjectServicer, SystemServicer, TaskServicer
+
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+SERVICE_NAMES = (
+    tasks_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name,
+    projects_pb2.DESCRIPTOR.services_by_name["ProjectService"].full_name,
+    system_pb2.DESCRIPTOR.services_by_name["SystemService"].full_name,
+)
+
+
+class BindError(RuntimeError):
+    """The gRPC port could not be bound."""
+
+
+async def create_server(
+    system: TaskQueueSystem, *, host: str, port: int
+) -> tuple[grpc.aio.Server, int]:
+    """Return a server with every service added, and the port it bound.
+
+    Call from the event loop the server will run on.
+    """
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0),
+        ]
+    )
+    tasks_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(system), server)
+    projects_pb2_grpc.add_ProjectServiceServicer_to_server(
+        ProjectServicer(system), server
+    )
+    system_pb2_grpc.add_SystemServiceServicer_to_server(SystemServicer(system), server)
+
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", *SERVICE_NAMES):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        bound = server.add_insecure_port(address)
+    except RuntimeError as exc:
+        raise BindError(f"cannot listen on {address}: {exc}") from None
+    if bound == 0:
+        raise BindError(f"cannot listen on {address}")
+    return server, bound

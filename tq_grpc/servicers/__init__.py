@@ -1,0 +1,7 @@
+"""One servicer per service of the contract."""
+
+from tq_grpc.servicers.projects import ProjectServicer
+from tq_grpc.servicers.system import SystemServicer
+from tq_grpc.servicers.tasks import TaskServicer
+
+__all__ = ["ProjectServicer", "SystemServicer", "TaskServicer"]

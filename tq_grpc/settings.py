@@ -1,0 +1,195 @@
+"""Settings of the server, and where clients find it.
+
+Precedence: command-line flags > ``TASK_QUEUE_*`` environment variables >
+``config.yml`` > defaults. Loaded once at start-up; everything below takes
+plain keyword arguments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from tq_actors import defaults
+
+
+class SettingsError(ValueError):
+    """A setting has a value the server cannot use; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the server reads at start-up."""
+
+    host: str = "127.0.0.1"
+    port: int = 16080
+    grpc_port: int = 16081
+    data_dir: Path = Path("task-queue-data")
+    database_path: Path | None = None
+    slots: int = defaults.SLOTS
+    kill_grace_seconds: float = defaults.KILL_GRACE_SECONDS
+    log_cap_bytes: int = defaults.LOG_CAP_BYTES
+    log_level: str = "info"
+    log_format: str = "text"
+
+    @property
+    def db_path(self) -> Path:
+        """Directory of the RocksDB database."""
+        return self.database_path or self.data_dir / "task-queue.db"
+
+    @property
+    def log_dir(self) -> Path:
+        """Directory of the per-task output logs."""
+        return self.data_dir / "logs"
+
+
+# setting name -> (environment variables, config.yml path)
+_SOURCES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "host": (("TASK_QUEUE_HOST",), ("server", "host")),
+    "port": (("TASK_QUEUE_PORT",), ("server", "port")),
+    "grpc_port": (("TASK_QUEUE_GRPC_PORT",), ("server", "grpc_port")),
+    "data_dir": (("TASK_QUEUE_DATA_DIR",), ("server", "data_dir")),
+    "database_path": (("TASK_QUEUE_DATABASE_PATH",), ("server", "database_path")),
+    "slots": (("TASK_QUEUE_SLOTS",), ("runner", "slots")),
+    "kill_grace_seconds": (
+        ("TASK_QUEUE_KILL_GRACE_SECONDS",),
+        ("runner", "kill_grace_seconds"),
+    ),
+    "log_cap_bytes": (("TASK_QUEUE_LOG_CAP_BYTES",), ("runner", "log_cap_bytes")),
+    "log_level": (("TASK_QUEUE_LOG_LEVEL", "LOG_LEVEL"), ("logging", "level")),
+    "log_format": (("TASK_QUEUE_LOG_FORMAT",), ("logging", "format")),
+}
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Merge flags, environment, config file and defaults into Settings."""
+    environ = os.environ if environ is None else environ
+    file_values = _read_config(config_file, environ)
+    values: dict[str, Any] = {}
+    for name, (env_names, file_path) in _SOURCES.items():
+        flag = (flags or {}).get(name)
+        if flag is not None:
+            values[name] = (flag, f"--{name.replace('_', '-')}")
+            continue
+        env_name = next((n for n in env_names if environ.get(n)), None)
+        if env_name is not None:
+            values[name] = (environ[env_name], env_name)
+            continue
+        found = _dig(file_values, file_path)
+        if found is not None:
+            values[name] = (found, f"config.yml {'.'.join(file_path)}")
+    if "database_path" in values and "data_dir" not in values:
+        raw, origin = values["database_path"]
+        values["data_dir"] = (str(Path(str(raw)).parent), origin)
+    return Settings(**{name: _coerce(name, *pair) for name, pair in values.items()})
+
+
+def _read_config(path: Path | None, environ: Mapping[str, str]) -> dict[str, Any]:
+    if path is None:
+        named = environ.get("TASK_QUEUE_CONFIG")
+        path = Path(named) if named else Path("config.yml")
+        if not named and not path.exists():
+            return {}
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise SettingsError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"config file {path} is not valid YAML: {exc}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise SettingsError(f"config file {path} must hold a mapping")
+    return loaded
+
+
+def _dig(values: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = values
+    for part in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
+
+
+_FIELD_TYPES = {f.name: f.type for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, raw: Any, origin: str) -> Any:
+    kind = _FIELD_TYPES[name]
+    try:
+        if kind == "int":
+            value: Any = int(raw)
+            if value < 0 or (name.endswith("port") and value > 65535):
+                raise ValueError
+            if name == "slots" and value < 1:
+                raise ValueError
+            return value
+        if kind == "float":
+            value = float(raw)
+            if not value >= 0:
+                raise ValueError
+            return value
+        if "Path" in kind:
+            return Path(str(raw)).expanduser()
+    except (TypeError, ValueError):
+        raise SettingsError(f"{origin}: {raw!r} is not a valid {name}") from None
+    value = str(raw)
+    if name == "log_level":
+        value = value.lower()
+        if value not in ("debug", "info", "warning", "error", "critical"):
+            raise SettingsError(f"{origin}: {raw!r} is not a log level")
+    if name == "log_format" and value not in ("text", "json"):
+        raise SettingsError(f"{origin}: {raw!r} must be text or json")
+    return value
+
+
+def client_target(server_url: str | None, settings: Settings) -> str:
+    """Return the gRPC host:port a client should dial.
+
+    ``grpc://host:port`` and ``host:port`` name the gRPC port itself. An
+    ``http(s)://host:port`` URL names the HTTP port; gRPC is then reached on
+    TASK_QUEUE_GRPC_PORT when set, else on the next port (16080 -> 16081).
+    Without a URL, the server's own settings tell the address.
+    """
+    if not server_url:
+        return f"{_dialable(settings.host)}:{settings.grpc_port}"
+    if "://" not in server_url:
+        server_url = f"grpc://{server_url}"
+    parts = urlsplit(server_url)
+    if parts.scheme not in ("grpc", "http", "https") or not parts.hostname:
+        raise SettingsError(f"--server-url: {server_url!r} is not a server URL")
+    try:
+        port = parts.port
+    except ValueError:
+        raise SettingsError(f"--server-url: {server_url!r} has a bad port") from None
+    host = _dialable(parts.hostname)
+    if parts.scheme == "grpc":
+        return f"{host}:{port or 16081}"
+    grpc_env = os.environ.get("TASK_QUEUE_GRPC_PORT")
+    if grpc_env:
+        return f"{host}:{_coerce('grpc_port', grpc_env, 'TASK_QUEUE_GRPC_PORT')}"
+    http_port = port or (443 if parts.scheme == "https" else 80)
+    return f"{host}:{http_port + 1}"
+
+
+def _dialable(host: str) -> str:
+    if host in ("0.0.0.0", "", "*"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    if ":" in host and not host.startswith("["):
+        return f"[{host}]"
+    return host
