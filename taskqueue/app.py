@@ -72,8 +72,10 @@ def _run(settings: Settings) -> int:
     try:
         store = RocksStore(settings.db_path)
     except Exception as exc:
-        print(f"Error: cannot open the database at {settings.db_path}: {exc}",
-              file=sys.stderr)
+        print(
+            f"Error: cannot open the database at {settings.db_path}: {exc}",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     system = TaskQueueSystem(
         store,
@@ -93,14 +95,18 @@ def _run(settings: Settings) -> int:
 
 async def _serve_grpc(system: TaskQueueSystem, settings: Settings) -> int:
     try:
-        server, port = await create_server(system, host=settings.host, port=settings.grpc_port)
+        server, port = await create_server(
+            system, host=settings.host, port=settings.grpc_port
+        )
     except BindError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     await server.start()
     logger.info(
         "Task queue: serving gRPC on %s:%d; data in %s",
-        settings.host, port, settings.data_dir.resolve(),
+        settings.host,
+        port,
+        settings.data_dir.resolve(),
     )
     # TODO: the HTTP port (REST, dashboard, MCP) is not served yet; only gRPC.
     stop = asyncio.Event()

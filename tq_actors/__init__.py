@@ -54,7 +54,7 @@ __all__ = [
     "TaskEvent",
     "TaskNotFound",
     "TaskQueueError",
+    "TaskQueueSystem",
     "TaskSpec",
     "TaskStatus",
-    "TaskQueueSystem",
 ]

@@ -33,7 +33,9 @@ class LogFiles:
         except FileNotFoundError:
             return 0
 
-    def read(self, task_id: str, offset: int, max_bytes: int, *, ended: bool) -> LogChunk:
+    def read(
+        self, task_id: str, offset: int, max_bytes: int, *, ended: bool
+    ) -> LogChunk:
         """Return up to max_bytes of a task's log from offset."""
         try:
             with self.path(task_id).open("rb") as file:
@@ -57,18 +59,23 @@ class LogFiles:
 
 
 class LogSink:
-    """Appends output to one log file, dropping what exceeds the cap."""
+    """Appends output to one log file, dropping what exceeds the cap.
+
+    The file is created on the first write, so a silent task costs no file.
+    """
 
     def __init__(self, path: Path, *, cap_bytes: int, header: bytes = b"") -> None:
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        self._size = os.fstat(self._fd).st_size
+        self._path = path
+        self._fd = -1
+        self._size = 0
         self._cap = cap_bytes
         self._truncated = False
-        if header:
-            self.write(header)
+        self._header = header
 
     def write(self, data: bytes) -> None:
         """Append data up to the cap; mark the log once when output is dropped."""
+        if self._fd < 0:
+            self._open()
         room = self._cap - self._size
         if room <= 0:
             self._mark_truncated()
@@ -84,6 +91,13 @@ class LogSink:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+    def _open(self) -> None:
+        self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._size = os.fstat(self._fd).st_size
+        header, self._header = self._header, b""
+        if header:
+            self.write(header)
 
     def _mark_truncated(self) -> None:
         if not self._truncated:

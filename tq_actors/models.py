@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import IntEnum
+from typing import Any, TypeVar
+
+R = TypeVar("R")
 
 
 class Priority(IntEnum):
@@ -213,3 +216,24 @@ class Stats:
     queue_depth: int
     running: int
     slots: int
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def evolve(record: R, **changes: Any) -> R:
+    """Return a copy of a frozen record with some fields changed.
+
+    ``dataclasses.replace`` costs about 50 µs on a Task; this copies the
+    slots directly, which keeps the task actor's hot path cheap.
+    """
+    kind = type(record)
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in fields(kind))  # type: ignore[arg-type]
+    copy = object.__new__(kind)
+    for name in names:
+        object.__setattr__(copy, name, changes.pop(name, getattr(record, name)))
+    if changes:
+        raise TypeError(f"{kind.__name__} has no field(s) {sorted(changes)}")
+    return copy

@@ -51,10 +51,15 @@ class Monitor:
     def after(self, delay_seconds: float, fn: Callable[[], None]) -> None:
         """Run fn on the monitor thread once delay_seconds have passed."""
         deadline = time.monotonic() + delay_seconds
-        self.call(lambda: heapq.heappush(self._timers, (deadline, next(self._order), fn)))
+        self.call(
+            lambda: heapq.heappush(self._timers, (deadline, next(self._order), fn))
+        )
 
     def watch(
-        self, process: subprocess.Popen[bytes], pipe_fd: int, sink: LogSink,
+        self,
+        process: subprocess.Popen[bytes],
+        pipe_fd: int,
+        sink: LogSink,
         on_exit: ExitCallback,
     ) -> None:
         """Copy pipe_fd into sink and report the process's return code."""
@@ -69,7 +74,10 @@ class Monitor:
         self._stopping = True
 
     def _watch(
-        self, process: subprocess.Popen[bytes], pipe_fd: int, sink: LogSink,
+        self,
+        process: subprocess.Popen[bytes],
+        pipe_fd: int,
+        sink: LogSink,
         on_exit: ExitCallback,
     ) -> None:
         pipe = _Pipe(pipe_fd, sink)

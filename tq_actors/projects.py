@@ -89,7 +89,7 @@ class ProjectActor(Actor):
         ops: list[Op] = [("projects", k.uid(project_id), encode_project(updated))]
         return Durable(updated, self._store.commit(ops))
 
-    def delete(self, project_id: str, has_tasks: bool) -> Durable:  # noqa: FBT001
+    def delete(self, project_id: str, has_tasks: bool) -> Durable:
         """Delete a project without tasks or child projects."""
         project = self._require(project_id)
         if has_tasks:

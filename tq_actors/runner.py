@@ -27,6 +27,7 @@ from tq_actors.monitor import Monitor
 logger = logging.getLogger(__name__)
 
 _GROUP_POLL_SECONDS = 0.02
+_REAP_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,13 @@ class RunnerActor(Actor):
         for run in self._runs.values():
             _signal_group(run.pgid, signal.SIGKILL)
         self._monitor.stop()
+        for run in self._runs.values():
+            try:
+                run.process.wait(timeout=_REAP_SECONDS)
+            except subprocess.TimeoutExpired:
+                logger.warning(
+                    "Task %r: process %d outlived SIGKILL", run.task_id, run.pgid
+                )
 
     def run(self, request: RunRequest) -> None:
         """Spawn one attempt; report the start, or the failure to start."""
@@ -160,14 +168,13 @@ class RunnerActor(Actor):
                 self.kill_hard(task_id)
             actor = self.actor_ref
             self._monitor.after(
-                _GROUP_POLL_SECONDS, lambda: actor.tell(Call("check_group", (task_id,), None))
+                _GROUP_POLL_SECONDS,
+                lambda: actor.tell(Call("check_group", (task_id,), None)),
             )
             return
         del self._runs[task_id]
         assert self._tasks is not None
-        self._tasks.tell(
-            "on_exit", task_id, exit_code(run.returncode), run.kill_reason
-        )
+        self._tasks.tell("on_exit", task_id, exit_code(run.returncode), run.kill_reason)
         self._release(task_id)
 
     def running(self) -> int:

@@ -90,7 +90,11 @@ class TaskQueueSystem:
     def stop(self) -> None:
         """Stop every actor (ending runs) and close the store."""
         for handle in (
-            self._projects, self._tasks, self._runner, self._scheduler, self._bus
+            self._projects,
+            self._tasks,
+            self._runner,
+            self._scheduler,
+            self._bus,
         ):
             handle.stop()
         self.store.close()
@@ -180,8 +184,9 @@ class TaskQueueSystem:
             raise InvalidArgument("offset", "must not be negative.")
         if max_bytes < 0:
             raise InvalidArgument("max_bytes", "must not be negative.")
-        max_bytes = min(max_bytes or defaults.MAX_LOG_READ_BYTES,
-                        defaults.MAX_LOG_READ_BYTES)
+        max_bytes = min(
+            max_bytes or defaults.MAX_LOG_READ_BYTES, defaults.MAX_LOG_READ_BYTES
+        )
         task = self.get_task(task_id)
         return self.logs.read(task.id, offset, max_bytes, ended=task.status.terminal)
 

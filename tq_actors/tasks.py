@@ -24,7 +24,14 @@ from tq_actors.errors import (
     TaskNotFound,
 )
 from tq_actors.logs import LogFiles
-from tq_actors.models import Task, TaskChanges, TaskEvent, TaskSpec, TaskStatus
+from tq_actors.models import (
+    Task,
+    TaskChanges,
+    TaskEvent,
+    TaskSpec,
+    TaskStatus,
+    evolve,
+)
 from tq_actors.runner import RunRequest
 from tq_actors.scheduler import Entry
 from tq_actors.store import Op, Store
@@ -46,9 +53,7 @@ class TaskActor(Actor):
         self._store = store
         self._logs = logs
         self._live: dict[str, Task] = {}
-        self._recent: OrderedDict[str, tuple[Task | None, Future[None]]] = (
-            OrderedDict()
-        )
+        self._recent: OrderedDict[str, tuple[Task | None, Future[None]]] = OrderedDict()
         self._dispatched: set[str] = set()
         self._cancels: dict[str, tuple[str, list[Future[Task]]]] = {}
         self._idempotency: dict[str, str] = {}
@@ -85,7 +90,12 @@ class TaskActor(Actor):
             for task in self._load_status(status):
                 if status is TaskStatus.RUNNING:
                     failed = self._transition(
-                        task, TaskStatus.FAILED, "interrupted", now, ops, events,
+                        task,
+                        TaskStatus.FAILED,
+                        "interrupted",
+                        now,
+                        ops,
+                        events,
                         finished_at=now,
                     )
                     logger.warning("Task %r: was running at start-up; failed", task.id)
@@ -132,7 +142,9 @@ class TaskActor(Actor):
         task = self._require_live(task_id)
         if task.status is not TaskStatus.PENDING or task_id in self._dispatched:
             raise IllegalTransition(
-                task_id, task.status.label, "update it",
+                task_id,
+                task.status.label,
+                "update it",
                 "Only pending tasks can be updated; cancel and retry it instead.",
             )
         values = {
@@ -142,7 +154,7 @@ class TaskActor(Actor):
         }
         if "tags" in values:
             values["tags"] = tuple(values["tags"])
-        updated = dataclasses.replace(task, **values, updated_at=time.time())
+        updated = evolve(task, **values, updated_at=time.time())
         ops = _index_ops(task, updated)
         self._live[task_id] = updated
         ticket = self._commit(ops, [])
@@ -155,7 +167,9 @@ class TaskActor(Actor):
         task = self._lookup(task_id)
         if task.status.terminal:
             raise IllegalTransition(
-                task_id, task.status.label, "cancel it",
+                task_id,
+                task.status.label,
+                "cancel it",
                 "Retry it to run it again.",
             )
         reason = reason or "cancelled by request"
@@ -180,15 +194,24 @@ class TaskActor(Actor):
         task = self._lookup(task_id)
         if not task.status.terminal:
             raise IllegalTransition(
-                task_id, task.status.label, "retry it",
+                task_id,
+                task.status.label,
+                "retry it",
                 "Only completed, failed or cancelled tasks can be retried.",
             )
         now = time.time()
         ops: list[Op] = []
         events: list[TaskEvent] = []
         queued = self._transition(
-            task, TaskStatus.PENDING, "retry requested", now, ops, events,
-            exit_code=None, finished_at=None, started_at=None,
+            task,
+            TaskStatus.PENDING,
+            "retry requested",
+            now,
+            ops,
+            events,
+            exit_code=None,
+            finished_at=None,
+            started_at=None,
         )
         self._live[task_id] = queued
         self._recent.pop(task_id, None)
@@ -209,7 +232,9 @@ class TaskActor(Actor):
 
     def delete_project_tasks(self, project_id: str) -> Durable:
         """Delete every task of a project, ending the runs that are still going."""
-        tasks = [self._lookup(task_id) for task_id in self._project_task_ids(project_id)]
+        tasks = [
+            self._lookup(task_id) for task_id in self._project_task_ids(project_id)
+        ]
         assert self._runner is not None
         for task in tasks:
             if task.status is TaskStatus.RUNNING or task.id in self._dispatched:
@@ -252,11 +277,18 @@ class TaskActor(Actor):
         ops: list[Op] = []
         events: list[TaskEvent] = []
         running = self._transition(
-            task, TaskStatus.RUNNING, "started", started_at, ops, events,
-            attempt=task.attempt + 1, started_at=started_at, pid=pid,
+            task,
+            TaskStatus.RUNNING,
+            "started",
+            started_at,
+            ops,
+            events,
+            attempt=task.attempt + 1,
+            started_at=started_at,
+            pid=pid,
         )
         self._live[task_id] = running
-        self._commit(ops, events)
+        self._commit(ops, events, urgent=False)
 
     def on_exit(self, task_id: str, exit_code: int, kill_reason: str) -> None:
         """Settle a task whose run has ended."""
@@ -303,15 +335,27 @@ class TaskActor(Actor):
         events: list[TaskEvent] = []
         if task.status is TaskStatus.PENDING:
             task = self._transition(
-                task, TaskStatus.RUNNING, "started", now, ops, events,
-                attempt=task.attempt + 1, started_at=now,
+                task,
+                TaskStatus.RUNNING,
+                "started",
+                now,
+                ops,
+                events,
+                attempt=task.attempt + 1,
+                started_at=now,
             )
         done = self._transition(
-            task, status, reason, now, ops, events,
-            exit_code=exit_code, finished_at=now,
+            task,
+            status,
+            reason,
+            now,
+            ops,
+            events,
+            exit_code=exit_code,
+            finished_at=now,
         )
         self._settle(done)
-        ticket = self._commit(ops, events)
+        ticket = self._commit(ops, events, urgent=cancel is not None)
         self._remember(done, ticket)
         logger.info("Task %r: %s (%s)", task.id, status.label, reason)
         for reply in cancel[1] if cancel else ():
@@ -325,7 +369,9 @@ class TaskActor(Actor):
     ) -> None:
         ended = "timed out" if kill_reason == "timeout" else "exited on its own"
         error = IllegalTransition(
-            task_id, "finishing", "cancel it",
+            task_id,
+            "finishing",
+            "cancel it",
             f"Its run {ended} before the cancel reached it.",
         )
         for reply in cancel[1]:
@@ -358,9 +404,7 @@ class TaskActor(Actor):
             self._dispatched.discard(task.id)
             self._cancels.pop(task.id, None)
             events.append(
-                dataclasses.replace(
-                    self._event(task, task.status, "deleted", now), deleted=True
-                )
+                evolve(self._event(task, task.status, "deleted", now), deleted=True)
             )
         ticket = self._commit(ops, events, record_events=False)
         for task in tasks:
@@ -379,7 +423,7 @@ class TaskActor(Actor):
         events: list[TaskEvent],
         **values: object,
     ) -> Task:
-        changed = dataclasses.replace(
+        changed = evolve(
             task, status=status, status_reason=reason, updated_at=now, **values
         )
         self._counts[task.status] -= 1
@@ -405,7 +449,12 @@ class TaskActor(Actor):
         )
 
     def _commit(
-        self, ops: list[Op], events: list[TaskEvent], *, record_events: bool = True
+        self,
+        ops: list[Op],
+        events: list[TaskEvent],
+        *,
+        record_events: bool = True,
+        urgent: bool = True,
     ) -> Future[None]:
         if record_events:
             ops.extend(
@@ -414,7 +463,7 @@ class TaskActor(Actor):
             )
         if events:
             ops.append(("meta", b"event_seq", k.u64(self._event_seq)))
-        ticket = self._store.commit(ops)
+        ticket = self._store.commit(ops, urgent=urgent)
         if events:
             assert self._bus is not None
             bus = self._bus
@@ -468,7 +517,9 @@ class TaskActor(Actor):
         task = self._lookup(task_id)
         if task.status.terminal:
             raise IllegalTransition(
-                task_id, task.status.label, "update it",
+                task_id,
+                task.status.label,
+                "update it",
                 "Only pending tasks can be updated; retry it to run it again.",
             )
         return task
@@ -519,7 +570,9 @@ class TaskActor(Actor):
                 raise ProjectNotFound(project_id)
 
     def _project_task_ids(self, project_id: str) -> list[str]:
-        ids = [k.uid_text(v) for _, v in self._scan_all("idx_project", k.uid(project_id))]
+        ids = [
+            k.uid_text(v) for _, v in self._scan_all("idx_project", k.uid(project_id))
+        ]
         ids += [t.id for t in self._live.values() if t.project_id == project_id]
         return list(dict.fromkeys(ids))
 

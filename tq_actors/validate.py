@@ -43,7 +43,9 @@ def name(value: str, field: str = "name") -> str:
 def text(value: str, field: str) -> str:
     """Return free text of bounded size without NUL characters."""
     if len(value.encode("utf-8", "surrogatepass")) > defaults.MAX_TEXT_BYTES:
-        raise InvalidArgument(field, f"must be at most {defaults.MAX_TEXT_BYTES} bytes.")
+        raise InvalidArgument(
+            field, f"must be at most {defaults.MAX_TEXT_BYTES} bytes."
+        )
     _no_nul(value, field)
     return value
 

@@ -7,8 +7,14 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from tq_actors import TaskQueueSystem
-from tq_grpc._gen import projects_pb2, projects_pb2_grpc, system_pb2, system_pb2_grpc
-from tq_grpc._gen import tasks_pb2, tasks_pb2_grpc
+from tq_grpc._gen import (
+    projects_pb2,
+    projects_pb2_grpc,
+    system_pb2,
+    system_pb2_grpc,
+    tasks_pb2,
+    tasks_pb2_grpc,
+)
 from tq_grpc.servicers import ProjectServicer, SystemServicer, TaskServicer
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024

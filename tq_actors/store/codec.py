@@ -1,9 +1,8 @@
-"""Model <-> bytes. Records are compact JSON so the store stays readable."""
+"""Model <-> bytes. Records are compact JSON (orjson) so the store stays readable."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import orjson
 
 from tq_actors.models import (
     Condition,
@@ -16,25 +15,19 @@ from tq_actors.models import (
     TaskStatus,
 )
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
 
 def encode_task(task: Task) -> bytes:
-    """Serialize a task."""
-    data: dict[str, Any] = {
-        name: getattr(task, name) for name in Task.__dataclass_fields__
-    }
-    data["depends_on"] = [[d.task_id, int(d.condition)] for d in task.depends_on]
-    return _dumps(data).encode()
+    """Serialize a task (enums as numbers, dependencies as objects)."""
+    return orjson.dumps(task)
 
 
 def decode_task(raw: bytes) -> Task:
     """Deserialize a task."""
-    data = json.loads(raw)
+    data = orjson.loads(raw)
     data["priority"] = Priority(data["priority"])
     data["status"] = TaskStatus(data["status"])
     data["depends_on"] = tuple(
-        Dependency(task_id, Condition(cond)) for task_id, cond in data["depends_on"]
+        Dependency(d["task_id"], Condition(d["condition"])) for d in data["depends_on"]
     )
     data["tags"] = tuple(data["tags"])
     return Task(**data)
@@ -42,13 +35,12 @@ def decode_task(raw: bytes) -> Task:
 
 def encode_event(event: TaskEvent) -> bytes:
     """Serialize a history event."""
-    data = {name: getattr(event, name) for name in TaskEvent.__dataclass_fields__}
-    return _dumps(data).encode()
+    return orjson.dumps(event)
 
 
 def decode_event(raw: bytes) -> TaskEvent:
     """Deserialize a history event."""
-    data = json.loads(raw)
+    data = orjson.loads(raw)
     if data["from_status"] is not None:
         data["from_status"] = TaskStatus(data["from_status"])
     data["to_status"] = TaskStatus(data["to_status"])
@@ -57,13 +49,12 @@ def decode_event(raw: bytes) -> TaskEvent:
 
 def encode_project(project: Project) -> bytes:
     """Serialize a project."""
-    data = {name: getattr(project, name) for name in Project.__dataclass_fields__}
-    return _dumps(data).encode()
+    return orjson.dumps(project)
 
 
 def decode_project(raw: bytes) -> Project:
     """Deserialize a project."""
-    data = json.loads(raw)
+    data = orjson.loads(raw)
     data["status"] = ProjectStatus(data["status"])
     data["tags"] = tuple(data["tags"])
     return Project(**data)

@@ -50,7 +50,7 @@ class MemoryStore:
         keys = self._keys[cf]
         return keys[-1] if keys else None
 
-    def commit(self, ops: Sequence[Op]) -> Future[None]:
+    def commit(self, ops: Sequence[Op], *, urgent: bool = True) -> Future[None]:
         """Apply the changes atomically and return a resolved future."""
         with self._lock:
             for cf, key, value in ops:

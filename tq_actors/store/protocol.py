@@ -34,8 +34,11 @@ class Store(Protocol):
         """Return the greatest key of a column family, or None when empty."""
         ...
 
-    def commit(self, ops: Sequence[Op]) -> Future[None]:
-        """Queue changes as one atomic write; the future resolves once durable."""
+    def commit(self, ops: Sequence[Op], *, urgent: bool = True) -> Future[None]:
+        """Queue changes as one atomic write; the future resolves once durable.
+
+        A change that is not urgent may wait briefly to share a sync.
+        """
         ...
 
     def close(self) -> None:

@@ -37,7 +37,9 @@ class ProjectServicer(projects_pb2_grpc.ProjectServiceServicer):
     ) -> projects_pb2.GetProjectResponse:
         """Return one project."""
         project = self._system.get_project(request.id)
-        return projects_pb2.GetProjectResponse(project=convert.project_to_proto(project))
+        return projects_pb2.GetProjectResponse(
+            project=convert.project_to_proto(project)
+        )
 
     @unary
     async def ListProjects(

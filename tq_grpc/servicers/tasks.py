@@ -151,7 +151,9 @@ class TaskServicer(tasks_pb2_grpc.TaskServiceServicer):
         """Stream a task's output until it has ended and is drained."""
         offset = request.offset
         while True:
-            chunk = await asyncio.to_thread(self._system.read_log, request.id, offset, 0)
+            chunk = await asyncio.to_thread(
+                self._system.read_log, request.id, offset, 0
+            )
             if chunk.data:
                 yield tasks_pb2.FollowTaskLogResponse(data=chunk.data, offset=offset)
                 offset = chunk.next_offset
