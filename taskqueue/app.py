@@ -96,7 +96,10 @@ def _run(settings: Settings) -> int:
 async def _serve_grpc(system: TaskQueueSystem, settings: Settings) -> int:
     try:
         server, port = await create_server(
-            system, host=settings.host, port=settings.grpc_port
+            system,
+            host=settings.host,
+            port=settings.grpc_port,
+            api_key=settings.api_key,
         )
     except BindError as exc:
         print(f"Error: {exc}", file=sys.stderr)
@@ -148,14 +151,12 @@ def _refuse_exposure(settings: Settings) -> str:
         loopback = ipaddress.ip_address(settings.host).is_loopback
     except ValueError:
         loopback = settings.host == "localhost"
-    if loopback or os.environ.get("TASK_QUEUE_INSECURE") == "1":
+    if loopback or settings.api_key or settings.insecure:
         return ""
-    # TODO: accept non-loopback addresses once API-key authentication exists;
-    # until then anyone who reaches the port could run commands.
     return (
-        f"refusing to listen on {settings.host}: the server runs shell commands "
-        "and has no authentication yet. Use 127.0.0.1, or set "
-        "TASK_QUEUE_INSECURE=1 to accept unauthenticated remote access."
+        f"refusing to listen on {settings.host} without an API key: the server "
+        "runs shell commands. Set TASK_QUEUE_API_KEY (or --api-key), bind "
+        "127.0.0.1, or pass --insecure to accept unauthenticated remote access."
     )
 
 

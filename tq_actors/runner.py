@@ -116,17 +116,19 @@ class RunnerActor(Actor):
 
         self._monitor.watch(process, read_fd, sink, on_exit)
         if request.timeout_seconds > 0:
-            self._monitor.after(
-                request.timeout_seconds,
-                lambda: actor.tell(Call("kill", (request.task_id, "timeout"), None)),
-            )
+            timed_out = Call("kill", (request.task_id, "timeout", process.pid), None)
+            self._monitor.after(request.timeout_seconds, lambda: actor.tell(timed_out))
         logger.debug("Task %r: started as pid %d", request.task_id, process.pid)
         self._tasks.tell("on_started", request.task_id, process.pid, time.time())
 
-    def kill(self, task_id: str, reason: str) -> None:
-        """Ask a run's whole group to end: SIGTERM now, SIGKILL after grace."""
+    def kill(self, task_id: str, reason: str, pid: int = 0) -> None:
+        """Ask a run's whole group to end: SIGTERM now, SIGKILL after grace.
+
+        With a pid, only the run of that process (a timeout of one attempt
+        must not end a later one).
+        """
         run = self._runs.get(task_id)
-        if run is None or run.kill_reason:
+        if run is None or run.kill_reason or (pid and run.pgid != pid):
             return
         run.kill_reason = reason
         run.kill_deadline = time.monotonic() + self._grace_seconds

@@ -15,6 +15,7 @@ from tq_grpc._gen import (
     tasks_pb2,
     tasks_pb2_grpc,
 )
+from tq_grpc.auth import ApiKeyInterceptor
 from tq_grpc.servicers import ProjectServicer, SystemServicer, TaskServicer
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -30,18 +31,19 @@ class BindError(RuntimeError):
 
 
 async def create_server(
-    system: TaskQueueSystem, *, host: str, port: int
+    system: TaskQueueSystem, *, host: str, port: int, api_key: str = ""
 ) -> tuple[grpc.aio.Server, int]:
     """Return a server with every service added, and the port it bound.
 
     Call from the event loop the server will run on.
     """
     server = grpc.aio.server(
+        interceptors=[ApiKeyInterceptor(api_key)] if api_key else [],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
-        ]
+        ],
     )
     tasks_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(system), server)
     projects_pb2_grpc.add_ProjectServiceServicer_to_server(

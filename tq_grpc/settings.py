@@ -10,14 +10,12 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-
-from tq_actors import defaults
 
 
 class SettingsError(ValueError):
@@ -33,11 +31,17 @@ class Settings:
     grpc_port: int = 16081
     data_dir: Path = Path("task-queue-data")
     database_path: Path | None = None
-    slots: int = defaults.SLOTS
-    kill_grace_seconds: float = defaults.KILL_GRACE_SECONDS
-    log_cap_bytes: int = defaults.LOG_CAP_BYTES
+    # Clients import this module too, so it does not import tq_actors.
+    slots: int = field(default_factory=lambda: os.cpu_count() or 1)
+    kill_grace_seconds: float = 5.0
+    log_cap_bytes: int = 16 * 1024 * 1024
     log_level: str = "info"
     log_format: str = "text"
+    api_key: str = field(default="", repr=False)
+    insecure: bool = False
+    enable_metrics: bool = True
+    enable_cors: bool = False
+    dev_mode: bool = False
 
     @property
     def db_path(self) -> Path:
@@ -65,6 +69,14 @@ _SOURCES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "log_cap_bytes": (("TASK_QUEUE_LOG_CAP_BYTES",), ("runner", "log_cap_bytes")),
     "log_level": (("TASK_QUEUE_LOG_LEVEL", "LOG_LEVEL"), ("logging", "level")),
     "log_format": (("TASK_QUEUE_LOG_FORMAT",), ("logging", "format")),
+    "api_key": (("TASK_QUEUE_API_KEY",), ("server", "api_key")),
+    "insecure": (("TASK_QUEUE_INSECURE",), ("server", "insecure")),
+    "enable_metrics": (
+        ("TASK_QUEUE_ENABLE_METRICS",),
+        ("development", "enable_metrics"),
+    ),
+    "enable_cors": (("TASK_QUEUE_ENABLE_CORS",), ("development", "enable_cors")),
+    "dev_mode": (("TASK_QUEUE_DEV_MODE",), ("development", "dev_mode")),
 }
 
 
@@ -129,6 +141,8 @@ _FIELD_TYPES = {f.name: f.type for f in dataclasses.fields(Settings)}
 
 def _coerce(name: str, raw: Any, origin: str) -> Any:
     kind = _FIELD_TYPES[name]
+    if kind == "bool":
+        return _boolean(raw, origin)
     try:
         if kind == "int":
             value: Any = int(raw)
@@ -154,6 +168,21 @@ def _coerce(name: str, raw: Any, origin: str) -> Any:
     if name == "log_format" and value not in ("text", "json"):
         raise SettingsError(f"{origin}: {raw!r} must be text or json")
     return value
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
+def _boolean(raw: Any, origin: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise SettingsError(f"{origin}: {raw!r} is not true or false")
 
 
 def client_target(server_url: str | None, settings: Settings) -> str:

@@ -1,0 +1,267 @@
+"""Render SDK records as a table, JSON or YAML on standard output.
+
+Tables are drawn with rich on a terminal and printed as plain aligned
+columns otherwise, so that ``grep`` and ``awk`` read them. JSON and YAML
+carry every field, timestamps in ISO 8601 with their offset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, TextIO
+
+import yaml
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from taskqueue.models import TASK_STATUSES, Dependency, Stats
+
+TASK_COLUMNS = ("id", "name", "status", "priority", "project_id", "exit_code")
+PROJECT_COLUMNS = ("id", "name", "status", "max_parallel", "description")
+EVENT_COLUMNS = ("seq", "at", "from_status", "to_status", "reason", "exit_code")
+
+_STYLES = {
+    "completed": "green",
+    "failed": "red",
+    "cancelled": "yellow",
+    "running": "cyan",
+    "active": "green",
+    "on_hold": "yellow",
+}
+
+
+def to_plain(value: Any) -> Any:
+    """Return ``value`` as JSON-ready dicts, lists and scalars."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+        }
+    if isinstance(value, Mapping):
+        return {str(key): to_plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+@functools.singledispatch
+def cell(value: object) -> str:
+    """Return the text of one table cell, on one line."""
+    return str(value).replace("\r", "\\r").replace("\n", "\\n")
+
+
+@cell.register(type(None))
+def _none_cell(_value: None) -> str:
+    return ""
+
+
+@cell.register
+def _bool_cell(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+@cell.register
+def _float_cell(value: float) -> str:
+    return f"{value:g}"
+
+
+@cell.register
+def _time_cell(value: datetime) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+@cell.register
+def _dependency_cell(value: Dependency) -> str:
+    return f"{value.task_id} ({value.condition})"
+
+
+@cell.register
+def _mapping_cell(value: Mapping) -> str:  # type: ignore[type-arg]
+    return ", ".join(f"{key}={cell(item)}" for key, item in value.items())
+
+
+@cell.register(list)
+@cell.register(tuple)
+def _sequence_cell(value: Sequence[Any]) -> str:
+    return ", ".join(cell(item) for item in value)
+
+
+def emit_records(
+    records: Sequence[Any],
+    columns: Sequence[str],
+    output_format: str,
+    *,
+    file: TextIO | None = None,
+    terminal: bool | None = None,
+) -> None:
+    """Print many records: a row each, or a JSON/YAML list of every field."""
+    if output_format != "table":
+        _emit_data([to_plain(record) for record in records], output_format, file)
+        return
+    rows = [[cell(getattr(record, name)) for name in columns] for record in records]
+    _emit_table(list(columns), rows, file=file, terminal=terminal, header=True)
+
+
+def emit_record(
+    record: Any,
+    output_format: str,
+    *,
+    file: TextIO | None = None,
+    terminal: bool | None = None,
+) -> None:
+    """Print one record: a field/value table, or a JSON/YAML mapping."""
+    plain = to_plain(record)
+    if output_format != "table":
+        _emit_data(plain, output_format, file)
+        return
+    rows = [[f.name, cell(getattr(record, f.name))] for f in dataclasses.fields(record)]
+    _emit_table(["field", "value"], rows, file=file, terminal=terminal, header=False)
+
+
+def emit_pairs(
+    pairs: Sequence[tuple[str, Any]],
+    data: Any,
+    output_format: str,
+    *,
+    file: TextIO | None = None,
+    terminal: bool | None = None,
+) -> None:
+    """Print label/value rows as a table, or ``data`` as JSON/YAML."""
+    if output_format != "table":
+        _emit_data(to_plain(data), output_format, file)
+        return
+    rows = [[label, cell(value)] for label, value in pairs]
+    _emit_table(["field", "value"], rows, file=file, terminal=terminal, header=False)
+
+
+def emit_message(
+    text: str,
+    data: Mapping[str, Any],
+    output_format: str,
+    *,
+    file: TextIO | None = None,
+) -> None:
+    """Print a sentence in table format, or ``data`` as JSON/YAML."""
+    if output_format != "table":
+        _emit_data(to_plain(data), output_format, file)
+        return
+    print(text, file=file or sys.stdout)
+
+
+def stats_pairs(stats: Stats) -> list[tuple[str, Any]]:
+    """Return the rows of ``server status``: counts, slots, version, uptime."""
+    by_status = _by_status(stats)
+    pairs: list[tuple[str, Any]] = [
+        ("version", stats.version),
+        ("uptime", format_duration(stats.uptime_seconds)),
+        ("slots", stats.slots),
+        ("running", stats.running),
+        ("queue depth", stats.queue_depth),
+        ("projects", stats.total_projects),
+        ("tasks", stats.total_tasks),
+    ]
+    return pairs + [(f"  {name}", count) for name, count in by_status]
+
+
+def metric_pairs(stats: Stats) -> list[tuple[str, Any]]:
+    """Return the counters of ``server metrics``, named like metrics."""
+    return [
+        ("tasks_total", stats.total_tasks),
+        *((f"tasks_{name}", count) for name, count in _by_status(stats)),
+        ("projects_total", stats.total_projects),
+        ("queue_depth", stats.queue_depth),
+        ("running", stats.running),
+        ("slots", stats.slots),
+        ("uptime_seconds", round(stats.uptime_seconds, 3)),
+    ]
+
+
+def _by_status(stats: Stats) -> list[tuple[str, int]]:
+    names = list(TASK_STATUSES)
+    names += sorted(set(stats.tasks_by_status) - set(names))
+    return [(name, stats.tasks_by_status.get(name, 0)) for name in names]
+
+
+def format_duration(seconds: float) -> str:
+    """Return e.g. "2d 03h 04m 05s" for a number of seconds."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d {hours:02d}h {minutes:02d}m {secs:02d}s"
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def _emit_data(data: Any, output_format: str, file: TextIO | None) -> None:
+    out = file or sys.stdout
+    if output_format == "json":
+        print(json.dumps(data, indent=2, ensure_ascii=False), file=out)
+    elif output_format == "yaml":
+        out.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    else:
+        raise ValueError(f"unknown output format {output_format!r}")
+
+
+def _emit_table(
+    headers: list[str],
+    rows: list[list[str]],
+    *,
+    file: TextIO | None,
+    terminal: bool | None,
+    header: bool,
+) -> None:
+    out = file or sys.stdout
+    if terminal is None:
+        terminal = out.isatty()
+    if terminal:
+        _rich_table(headers, rows, out, header=header)
+        return
+    if header:
+        rows = [[name.upper() for name in headers], *rows]
+    out.write(plain_table(rows))
+
+
+def plain_table(rows: Sequence[Sequence[str]]) -> str:
+    """Return rows as columns aligned with two spaces; no trailing blanks."""
+    if not rows:
+        return ""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        padded = [text.ljust(width) for text, width in zip(row, widths, strict=True)]
+        lines.append("  ".join(padded).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _rich_table(
+    headers: list[str], rows: list[list[str]], out: TextIO, *, header: bool
+) -> None:
+    table = Table(
+        box=box.SIMPLE_HEAD if header else None,
+        show_header=header,
+        show_edge=False,
+        pad_edge=False,
+    )
+    for name in headers:
+        table.add_column(name, no_wrap=True, header_style="bold")
+    for row in rows:
+        table.add_row(*(Text(text, style=_STYLES.get(text, "")) for text in row))
+
+    console = Console(file=out, highlight=False)
+    # Ids must stay whole to be copied: let a narrow terminal wrap the
+    # lines rather than have rich shorten the cells.
+    natural = console.measure(table, options=console.options.update_width(10_000))
+    console.width = max(console.width, natural.maximum)
+    console.print(table)

@@ -1,0 +1,250 @@
+"""``task-queue tasks …``: create, inspect, change and follow tasks."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+
+import click
+
+from taskqueue.cli import output
+from taskqueue.cli.options import (
+    CliState,
+    ExitCode,
+    format_option,
+    parse_env,
+    pass_state,
+)
+from taskqueue.client import TaskQueueClient
+from taskqueue.models import PRIORITIES, TASK_STATUSES
+
+_priority = click.Choice(PRIORITIES, case_sensitive=False)
+_status = click.Choice(TASK_STATUSES, case_sensitive=False)
+
+
+@click.group("tasks")
+@format_option
+def tasks() -> None:
+    """Create, inspect, change and follow tasks."""
+
+
+@tasks.command("list")
+@click.option("--status", type=_status, help="Only tasks in this status.")
+@click.option("--project", "--project-id", "project_id", help="Only this project's.")
+@click.option("--priority", type=_priority, help="Only tasks of this priority.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@format_option
+@pass_state
+def list_tasks(
+    state: CliState,
+    status: str | None,
+    project_id: str | None,
+    priority: str | None,
+    limit: int | None,
+) -> None:
+    """List tasks in creation order."""
+    with state.client() as client:
+        found = client.list_tasks(status, project_id, priority, limit)
+    output.emit_records(found, output.TASK_COLUMNS, state.output_format)
+
+
+@tasks.command("create")
+@click.option("--name", required=True, help="Short name of the task.")
+@click.option("--command", default="", help="Shell command; empty to only track.")
+@click.option("--project", "--project-id", "project_id", help="Project id.")
+@click.option("--description", default="", help="Longer description.")
+@click.option("--priority", type=_priority, default="normal", show_default=True)
+@click.option(
+    "--working-dir",
+    type=click.Path(file_okay=False),
+    help="Directory to run in (default: the current directory).",
+)
+@click.option("--env", multiple=True, callback=parse_env, help="KEY=VALUE, repeatable.")
+@click.option("--timeout-seconds", type=click.IntRange(min=0), default=0)
+@click.option("--max-retries", type=click.IntRange(min=0), default=0)
+@click.option("--tag", "tags", multiple=True, help="Tag, repeatable.")
+@click.option("--depends-on", multiple=True, help="Task id to wait for, repeatable.")
+@click.option("--idempotency-key", help="Creating twice with one key makes one task.")
+@format_option
+@pass_state
+def create_task(
+    state: CliState,
+    name: str,
+    command: str,
+    project_id: str | None,
+    description: str,
+    priority: str,
+    working_dir: str | None,
+    env: dict[str, str],
+    timeout_seconds: int,
+    max_retries: int,
+    tags: tuple[str, ...],
+    depends_on: tuple[str, ...],
+    idempotency_key: str | None,
+) -> None:
+    """Create a task and print it, id first."""
+    with state.client() as client:
+        task = client.create_task(
+            name,
+            command,
+            project_id=project_id,
+            description=description,
+            priority=priority,
+            working_dir=os.path.abspath(working_dir or os.getcwd()),
+            env=env,
+            timeout_seconds=timeout_seconds,
+            tags=tags,
+            idempotency_key=idempotency_key,
+            max_retries=max_retries,
+            depends_on=depends_on,
+        )
+    output.emit_record(task, state.output_format)
+
+
+@tasks.command("get")
+@click.argument("task_id")
+@format_option
+@pass_state
+def get_task(state: CliState, task_id: str) -> None:
+    """Show one task."""
+    with state.client() as client:
+        task = client.get_task(task_id)
+    output.emit_record(task, state.output_format)
+
+
+@tasks.command("update")
+@click.argument("task_id")
+@click.option("--name")
+@click.option("--command")
+@click.option("--description")
+@click.option("--priority", type=_priority)
+@click.option("--working-dir", type=click.Path(file_okay=False))
+@click.option("--timeout-seconds", type=click.IntRange(min=0))
+@click.option("--max-retries", type=click.IntRange(min=0))
+@click.option("--env", multiple=True, callback=parse_env, help="Replaces the env.")
+@click.option("--tag", "tags", multiple=True, help="Replaces the tags.")
+@format_option
+@pass_state
+def update_task(
+    state: CliState,
+    task_id: str,
+    name: str | None,
+    command: str | None,
+    description: str | None,
+    priority: str | None,
+    working_dir: str | None,
+    timeout_seconds: int | None,
+    max_retries: int | None,
+    env: dict[str, str],
+    tags: tuple[str, ...],
+) -> None:
+    """Change fields of a pending task; the others keep their value."""
+    given = (name, command, description, priority, working_dir)
+    numbers = (timeout_seconds, max_retries)
+    if all(v is None for v in given + numbers) and not (env or tags):
+        raise click.UsageError("Give at least one field to change.")
+
+    with state.client() as client:
+        task = client.update_task(
+            task_id,
+            name=name,
+            command=command,
+            description=description,
+            priority=priority,
+            working_dir=os.path.abspath(working_dir) if working_dir else None,
+            timeout_seconds=timeout_seconds,
+            max_retries=max_retries,
+            env=env or None,
+            tags=tags or None,
+        )
+    output.emit_record(task, state.output_format)
+
+
+@tasks.command("cancel")
+@click.argument("task_id")
+@click.option("--reason", default="", help="Recorded in the task's history.")
+@format_option
+@pass_state
+def cancel_task(state: CliState, task_id: str, reason: str) -> None:
+    """Cancel a task; a running one has its process group killed."""
+    with state.client() as client:
+        task = client.cancel_task(task_id, reason)
+    output.emit_record(task, state.output_format)
+
+
+@tasks.command("retry")
+@click.argument("task_id")
+@format_option
+@pass_state
+def retry_task(state: CliState, task_id: str) -> None:
+    """Start the next attempt of a finished task."""
+    with state.client() as client:
+        task = client.retry_task(task_id)
+    output.emit_record(task, state.output_format)
+
+
+@tasks.command("delete")
+@click.argument("task_id")
+@format_option
+@pass_state
+def delete_task(state: CliState, task_id: str) -> None:
+    """Delete a task and its history."""
+    with state.client() as client:
+        client.delete_task(task_id)
+    output.emit_message(
+        f"Deleted task {task_id}.",
+        {"id": task_id, "deleted": True},
+        state.output_format,
+    )
+
+
+@tasks.command("history")
+@click.argument("task_id")
+@format_option
+@pass_state
+def task_history(state: CliState, task_id: str) -> None:
+    """Show every transition of a task, oldest first."""
+    with state.client() as client:
+        events = client.task_history(task_id)
+    output.emit_records(events, output.EVENT_COLUMNS, state.output_format)
+
+
+@tasks.command("logs")
+@click.argument("task_id")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing until it ends.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Start byte.")
+@pass_state
+def task_logs(state: CliState, task_id: str, follow: bool, offset: int) -> None:
+    """Print a task's output (stdout and stderr) as raw bytes."""
+    out = sys.stdout.buffer
+    with state.client() as client:
+        if follow:
+            chunks = client.follow_log(task_id, offset)
+        else:
+            chunks = _read_all(client, task_id, offset)
+        for chunk in chunks:
+            out.write(chunk)
+            out.flush()
+
+
+def _read_all(client: TaskQueueClient, task_id: str, offset: int) -> Iterator[bytes]:
+    while True:
+        data, offset, eof = client.read_log(task_id, offset)
+        if data:
+            yield data
+        if eof or not data:
+            return
+
+
+@tasks.command("wait")
+@click.argument("task_id")
+@click.option("--timeout", type=click.FloatRange(min=0), help="Give up after seconds.")
+@format_option
+@pass_state
+def wait_task(state: CliState, task_id: str, timeout: float | None) -> int:
+    """Wait for a task to end; exit 0 when it completed, 1 otherwise."""
+    with state.client() as client:
+        task = client.wait(task_id, timeout)
+    output.emit_record(task, state.output_format)
+    return ExitCode.OK if task.status == "completed" else ExitCode.ERROR

@@ -1,0 +1,144 @@
+"""Errors the SDK raises; every gRPC status reaches the caller through one table.
+
+    TaskQueueError              any other status (INTERNAL, UNIMPLEMENTED, …)
+    ├── NotFoundError           NOT_FOUND
+    │   ├── TaskNotFoundError       "Task <id> not found."
+    │   └── ProjectNotFoundError    "Project <id> not found."
+    ├── ValidationError         INVALID_ARGUMENT, OUT_OF_RANGE; a bad server URL
+    ├── ConflictError           FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED
+    ├── AuthenticationError     UNAUTHENTICATED, PERMISSION_DENIED
+    └── ConnectionError         UNAVAILABLE, DEADLINE_EXCEEDED
+
+The message of an error is the server's own sentence, except for the
+connection errors, whose message names the address the client dialled.
+"""
+
+from __future__ import annotations
+
+import re
+
+import grpc
+
+
+class TaskQueueError(Exception):
+    """Base of every error the SDK raises for a failed call.
+
+    Attributes:
+        code: The gRPC status of the failed call, or None when the call
+            never reached the network.
+        details: The status details as received, before any rewording.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: grpc.StatusCode | None = None,
+        details: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.details = details or message
+
+
+class NotFoundError(TaskQueueError):
+    """An id names nothing on the server (NOT_FOUND)."""
+
+    _pattern = re.compile(r"^\w+ (?P<id>\S+) not found\.")
+
+    @property
+    def id(self) -> str | None:
+        """Return the id the server named, when its message names one."""
+        found = self._pattern.match(self.message)
+        return found["id"] if found else None
+
+
+class TaskNotFoundError(NotFoundError):
+    """No task has the id given (NOT_FOUND from a task call)."""
+
+
+class ProjectNotFoundError(NotFoundError):
+    """No project has the id given (NOT_FOUND naming a project)."""
+
+
+class ValidationError(TaskQueueError, ValueError):
+    """A request field, or the server URL, has a value that cannot be used."""
+
+
+class ConflictError(TaskQueueError):
+    """The request is legal but the object's state or a unique key forbids it."""
+
+
+class AuthenticationError(TaskQueueError):
+    """The server refused the API key, or none was given."""
+
+
+class ConnectionError(TaskQueueError):
+    """The server could not be reached or did not answer in time.
+
+    Not the built-in ``ConnectionError``: import it from ``taskqueue``.
+    """
+
+
+STATUS_TO_ERROR: dict[grpc.StatusCode, type[TaskQueueError]] = {
+    grpc.StatusCode.OK: TaskQueueError,
+    grpc.StatusCode.CANCELLED: TaskQueueError,
+    grpc.StatusCode.UNKNOWN: TaskQueueError,
+    grpc.StatusCode.INVALID_ARGUMENT: ValidationError,
+    grpc.StatusCode.DEADLINE_EXCEEDED: ConnectionError,
+    grpc.StatusCode.NOT_FOUND: TaskNotFoundError,
+    grpc.StatusCode.ALREADY_EXISTS: ConflictError,
+    grpc.StatusCode.PERMISSION_DENIED: AuthenticationError,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: TaskQueueError,
+    grpc.StatusCode.FAILED_PRECONDITION: ConflictError,
+    grpc.StatusCode.ABORTED: ConflictError,
+    grpc.StatusCode.OUT_OF_RANGE: ValidationError,
+    grpc.StatusCode.UNIMPLEMENTED: TaskQueueError,
+    grpc.StatusCode.INTERNAL: TaskQueueError,
+    grpc.StatusCode.UNAVAILABLE: ConnectionError,
+    grpc.StatusCode.DATA_LOSS: TaskQueueError,
+    grpc.StatusCode.UNAUTHENTICATED: AuthenticationError,
+}
+
+
+def error_class(code: grpc.StatusCode, details: str = "") -> type[TaskQueueError]:
+    """Return the exception class for a status and its details."""
+    cls = STATUS_TO_ERROR.get(code, TaskQueueError)
+    if cls is TaskNotFoundError and details.startswith("Project "):
+        return ProjectNotFoundError
+    return cls
+
+
+def from_rpc_error(error: grpc.RpcError, *, target: str) -> TaskQueueError:
+    """Translate a failed gRPC call into the matching TaskQueueError.
+
+    Args:
+        error: The exception grpc raised; calls raise a ``grpc.Call`` too.
+        target: The host:port dialled, named in connection errors.
+    """
+    code = _code_of(error)
+    details = _details_of(error) or code.name.lower().replace("_", " ")
+    cls = error_class(code, details)
+
+    message = details
+    if code is grpc.StatusCode.UNAVAILABLE:
+        message = (
+            f"cannot reach the task queue server at {target} "
+            "(is it running? start it with `task-queue`)"
+        )
+    elif code is grpc.StatusCode.DEADLINE_EXCEEDED:
+        message = f"the task queue server at {target} did not answer in time"
+    return cls(message, code=code, details=details)
+
+
+def _code_of(error: grpc.RpcError) -> grpc.StatusCode:
+    code = getattr(error, "code", None)
+    found = code() if callable(code) else None
+    return found if isinstance(found, grpc.StatusCode) else grpc.StatusCode.UNKNOWN
+
+
+def _details_of(error: grpc.RpcError) -> str:
+    details = getattr(error, "details", None)
+    found = details() if callable(details) else None
+    return found if isinstance(found, str) else ""
