@@ -136,13 +136,14 @@ class RunnerActor(Actor):
         _signal_group(run.pgid, signal.SIGTERM)
         actor = self.actor_ref
         self._monitor.after(
-            self._grace_seconds, lambda: actor.tell(Call("kill_hard", (task_id,), None))
+            self._grace_seconds,
+            lambda: actor.tell(Call("kill_hard", (task_id, run.pgid), None)),
         )
 
-    def kill_hard(self, task_id: str) -> None:
-        """SIGKILL a group whose grace period is over."""
+    def kill_hard(self, task_id: str, pid: int) -> None:
+        """SIGKILL the group of run pid once its grace period is over."""
         run = self._runs.get(task_id)
-        if run is None or run.hard_killed:
+        if run is None or run.hard_killed or run.pgid != pid:
             return
         run.hard_killed = True
         logger.warning(
@@ -160,18 +161,18 @@ class RunnerActor(Actor):
         run.returncode = returncode
         self.check_group(task_id)
 
-    def check_group(self, task_id: str) -> None:
+    def check_group(self, task_id: str, pid: int = 0) -> None:
         """Finish a run whose leader exited, once its group has no live member."""
         run = self._runs.get(task_id)
-        if run is None or run.returncode is None:
+        if run is None or run.returncode is None or (pid and run.pgid != pid):
             return
         if run.kill_reason and group_alive(run.pgid):
             if time.monotonic() >= run.kill_deadline:
-                self.kill_hard(task_id)
+                self.kill_hard(task_id, run.pgid)
             actor = self.actor_ref
             self._monitor.after(
                 _GROUP_POLL_SECONDS,
-                lambda: actor.tell(Call("check_group", (task_id,), None)),
+                lambda: actor.tell(Call("check_group", (task_id, run.pgid), None)),
             )
             return
         del self._runs[task_id]
@@ -182,6 +183,22 @@ class RunnerActor(Actor):
     def running(self) -> int:
         """Return how many runs have not ended."""
         return len(self._runs)
+
+    def end_orphans(self, groups: list[tuple[str, int, float]]) -> None:
+        """SIGKILL the groups of runs a previous server left behind.
+
+        Each entry is (task id, process group id, start time). A group is
+        ended only when every live member started after that run did, so a
+        reused process id of an unrelated program is left alone.
+        """
+        for task_id, pgid, started_at in groups:
+            if pgid > 0 and _orphaned_group(pgid, started_at):
+                logger.warning(
+                    "Task %r: ending process group %d left by a previous server",
+                    task_id,
+                    pgid,
+                )
+                _signal_group(pgid, signal.SIGKILL)
 
     def _spawn(self, request: RunRequest, output_fd: int) -> subprocess.Popen[bytes]:
         env = {**self._base_env, **request.env}
@@ -218,15 +235,45 @@ def group_alive(pgid: int) -> bool:
 
 
 def _live_member(entry: os.DirEntry[str], pgid: int) -> bool:
+    fields = _stat_fields(entry)
+    return fields is not None and int(fields[2]) == pgid and fields[0] not in "ZX"
+
+
+def _stat_fields(entry: os.DirEntry[str]) -> list[str] | None:
+    """Return /proc/PID/stat fields after the command: state, ppid, pgrp, …"""
     if not entry.name.isdigit():
-        return False
+        return None
     try:
         stat = Path(entry.path, "stat").read_text()
     except OSError:
+        return None
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+_START_SLACK_SECONDS = 2.0
+
+
+def _orphaned_group(pgid: int, started_at: float) -> bool:
+    """Return whether a live group exists whose members all started after the run."""
+    try:
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+    except (OSError, StopIteration):
         return False
-    # Fields after the parenthesised command: state, ppid, pgrp, ...
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return int(fields[2]) == pgid and fields[0] not in ("Z", "X")
+    ticks = os.sysconf("SC_CLK_TCK")
+    members = 0
+    for entry in os.scandir("/proc"):
+        fields = _stat_fields(entry)
+        if fields is None or int(fields[2]) != pgid or fields[0] in "ZX":
+            continue
+        # Field 22 of stat (starttime, in clock ticks since boot) is index 19 here.
+        if boot + int(fields[19]) / ticks < started_at - _START_SLACK_SECONDS:
+            return False
+        members += 1
+    return members > 0
 
 
 def _signal_group(pgid: int, signum: int) -> None:

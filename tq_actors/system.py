@@ -80,7 +80,14 @@ class TaskQueueSystem:
         self._scheduler.tell("bind", self._tasks)
         self._runner.tell("bind", self._tasks, self._scheduler)
         self._tasks.tell("bind", self._scheduler, self._runner, self._bus)
-        interrupted = self._tasks.ask("recover").result()
+        try:
+            # Project limits and holds must reach the scheduler before the
+            # recovered tasks do: wait until the project actor has loaded.
+            self._projects.ask("count").result()
+            interrupted = self._tasks.ask("recover").result()
+        except BaseException:
+            self._stop_actors()
+            raise
         logger.info(
             "Task queue: started with %d slots; %d interrupted task(s) failed",
             config.slots,
@@ -89,6 +96,11 @@ class TaskQueueSystem:
 
     def stop(self) -> None:
         """Stop every actor (ending runs) and close the store."""
+        self._stop_actors()
+        self.store.close()
+        logger.info("Task queue: stopped")
+
+    def _stop_actors(self) -> None:
         for handle in (
             self._projects,
             self._tasks,
@@ -97,8 +109,6 @@ class TaskQueueSystem:
             self._bus,
         ):
             handle.stop()
-        self.store.close()
-        logger.info("Task queue: stopped")
 
     # -- tasks ------------------------------------------------------------
 

@@ -83,6 +83,7 @@ class TaskActor(Actor):
             self._counts[status] = self._count_status(status)
 
         ready: list[Task] = []
+        interrupted: list[Task] = []
         ops: list[Op] = []
         events: list[TaskEvent] = []
         now = time.time()
@@ -100,11 +101,15 @@ class TaskActor(Actor):
                     )
                     logger.warning("Task %r: was running at start-up; failed", task.id)
                     self._settle(failed)
+                    interrupted.append(task)
                 else:
                     self._live[task.id] = task
                     ready.append(task)
+        orphans = [(t.id, t.pid, t.started_at or 0.0) for t in interrupted]
         ticket = self._commit(ops, events)
         self._queue(ready)
+        assert self._runner is not None
+        self._runner.tell("end_orphans", orphans)
         return Durable(len(events), ticket)
 
     # -- requests -------------------------------------------------------
