@@ -108,9 +108,7 @@ def test_a_task_running_when_the_server_is_killed_fails_as_interrupted(
         assert after.status == FAILED
         assert after.status_reason == "interrupted"
         assert after.HasField("finished_at")
-        wait_until(
-            lambda: group_members(pid) == [], what="the orphaned group to end"
-        )
+        wait_until(lambda: group_members(pid) == [], what="the orphaned group to end")
     finally:
         kill_group(pid)
 
