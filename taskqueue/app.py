@@ -7,20 +7,26 @@ imports it lazily so that ``import taskqueue`` stays light.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import ipaddress
 import json
 import logging
 import os
 import signal
+import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+import grpc
+import uvicorn
+
 from tq_actors import RocksStore, SystemConfig, TaskQueueSystem
-from tq_grpc.server import BindError, create_server
-from tq_grpc.settings import Settings, SettingsError, load_settings
+from tq_grpc.server import BindError, add_services, bind_server
+from tq_grpc.settings import Settings, SettingsError, dialable_host, load_settings
+from tq_rest import close_streams, create_app
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +34,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 SHUTDOWN_GRACE_SECONDS = 5.0
+# Server settings (the API key among them) never reach task commands.
+_PRIVATE_ENV_PREFIXES = ("TASK_QUEUE_",)
 
 
 def serve(flags: Mapping[str, Any], config_file: Path | None = None) -> int:
@@ -44,8 +52,15 @@ def serve(flags: Mapping[str, Any], config_file: Path | None = None) -> int:
         return EXIT_USAGE
 
     data_dir = settings.data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    lock = _lock_data_dir(data_dir)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        lock = _lock_data_dir(data_dir)
+    except OSError as exc:
+        print(
+            f"Error: cannot use the data directory {data_dir}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     if lock is None:
         return EXIT_FAILED
     try:
@@ -69,6 +84,18 @@ def configure_logging(level: str, fmt: str) -> None:
 
 
 def _run(settings: Settings) -> int:
+    return asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> int:
+    try:
+        http_socket = _bind_http(settings.host, settings.port)
+        server, port = bind_server(
+            host=settings.host, port=settings.grpc_port, api_key=settings.api_key
+        )
+    except (BindError, OSError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     try:
         store = RocksStore(settings.db_path)
     except Exception as exc:
@@ -76,6 +103,7 @@ def _run(settings: Settings) -> int:
             f"Error: cannot open the database at {settings.db_path}: {exc}",
             file=sys.stderr,
         )
+        http_socket.close()
         return EXIT_FAILED
     system = TaskQueueSystem(
         store,
@@ -84,42 +112,95 @@ def _run(settings: Settings) -> int:
             slots=settings.slots,
             kill_grace_seconds=settings.kill_grace_seconds,
             log_cap_bytes=settings.log_cap_bytes,
-            base_env=dict(os.environ),
+            base_env=task_environment(os.environ),
         ),
     )
     try:
-        return asyncio.run(_serve_grpc(system, settings))
+        await add_services(server, system)
+        await server.start()
+        target = f"{dialable_host(settings.host)}:{port}"
+        return await _serve_until_signalled(server, http_socket, settings, target)
     finally:
         system.stop()
 
 
-async def _serve_grpc(system: TaskQueueSystem, settings: Settings) -> int:
+def task_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """Return the server's environment without its own settings and secrets."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if not name.startswith(_PRIVATE_ENV_PREFIXES)
+    }
+
+
+async def _serve_until_signalled(
+    server: grpc.aio.Server,
+    http_socket: socket.socket,
+    settings: Settings,
+    grpc_target: str,
+) -> int:
     try:
-        server, port = await create_server(
-            system,
-            host=settings.host,
-            port=settings.grpc_port,
-            api_key=settings.api_key,
-        )
-    except BindError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        http = _http_server(settings, grpc_target=grpc_target)
+    except Exception:
+        logger.exception("Task queue: the HTTP adapter could not be built")
+        await server.stop(None)
         return EXIT_FAILED
-    await server.start()
+    serving_http = asyncio.create_task(http.serve(sockets=[http_socket]))
     logger.info(
-        "Task queue: serving gRPC on %s:%d; data in %s",
+        "Task queue: serving HTTP on %s:%d and gRPC on %s; data in %s",
         settings.host,
-        port,
+        http_socket.getsockname()[1],
+        grpc_target,
         settings.data_dir.resolve(),
     )
-    # TODO: the HTTP port (REST, dashboard, MCP) is not served yet; only gRPC.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    serving_http.add_done_callback(lambda _: stop.set())
     await stop.wait()
     logger.info("Task queue: stopping")
+    close_streams(http.config.app)
+    http.should_exit = True
+    await serving_http
     await server.stop(SHUTDOWN_GRACE_SECONDS)
     return EXIT_OK
+
+
+def _bind_http(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+class _HttpServer(uvicorn.Server):
+    """uvicorn without its own signal handling: this module owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Leave SIGINT and SIGTERM to the asyncio loop's handlers."""
+        yield
+
+
+def _http_server(settings: Settings, *, grpc_target: str) -> uvicorn.Server:
+    app = create_app(grpc_target=grpc_target, settings=settings)
+    config = uvicorn.Config(
+        app,
+        loop="asyncio",
+        http="httptools",
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(SHUTDOWN_GRACE_SECONDS),
+    )
+    return _HttpServer(config)
 
 
 def _lock_data_dir(data_dir: Path) -> TextIO | None:

@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 _MAX_PAGE_SIZE = 1000
 _POLL_SECONDS = 0.1
 
+# Longer than any sensible SIGTERM grace period of the server.
+CANCEL_TIMEOUT_SECONDS = 300.0
+
 
 class TaskQueueClient:
     """Talk to a task queue server; every method is one or a few gRPC calls.
@@ -291,9 +294,14 @@ class TaskQueueClient:
         return Task.from_proto(response.task)
 
     def cancel_task(self, task_id: str, reason: str = "") -> Task:
-        """Cancel a task; a running one has its process group killed."""
+        """Cancel a task; a running one has its process group killed.
+
+        The server answers once the group is gone, which can take the whole
+        SIGTERM grace period; the call waits at least CANCEL_TIMEOUT_SECONDS.
+        """
         request = tasks_pb2.CancelTaskRequest(id=task_id, reason=reason)
-        response = self._call(self._tasks.CancelTask, request)
+        timeout = max(self.timeout, CANCEL_TIMEOUT_SECONDS)
+        response = self._call(self._tasks.CancelTask, request, timeout=timeout)
         return Task.from_proto(response.task)
 
     def retry_task(self, task_id: str) -> Task:
@@ -382,9 +390,13 @@ class TaskQueueClient:
 
     # Transport
 
-    def _call(self, method: Callable[..., Any], request: Any) -> Any:
+    def _call(
+        self, method: Callable[..., Any], request: Any, timeout: float | None = None
+    ) -> Any:
         try:
-            return method(request, timeout=self.timeout, metadata=self._metadata)
+            return method(
+                request, timeout=timeout or self.timeout, metadata=self._metadata
+            )
         except grpc.RpcError as exc:
             raise from_rpc_error(exc, target=self.target) from exc
 

@@ -1,5 +1,6 @@
 """The task queue's state and execution: actors on one RocksDB store."""
 
+from tq_actors import validate
 from tq_actors.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -57,4 +58,5 @@ __all__ = [
     "TaskQueueSystem",
     "TaskSpec",
     "TaskStatus",
+    "validate",
 ]

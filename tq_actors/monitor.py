@@ -18,12 +18,15 @@ import threading
 import time
 from collections.abc import Callable
 
+import pykka
+
 from tq_actors.logs import LogSink
 
 logger = logging.getLogger(__name__)
 
 ExitCallback = Callable[[int], None]
 _READ_BYTES = 65536
+_MAX_WAIT_SECONDS = 60.0
 
 
 class Monitor:
@@ -106,15 +109,21 @@ class Monitor:
 
     def _run(self) -> None:
         while not self._stopping:
-            timeout = None
-            if self._timers:
-                timeout = max(0.0, self._timers[0][0] - time.monotonic())
-            for key, _ in self._selector.select(timeout):
-                if key.data is None:
-                    self._run_calls()
-                else:
-                    self._safely(key.data)
-            self._run_timers()
+            try:
+                self._turn()
+            except Exception:
+                logger.exception("Monitor: a turn of the loop failed; going on")
+
+    def _turn(self) -> None:
+        timeout = _MAX_WAIT_SECONDS
+        if self._timers:
+            timeout = min(timeout, max(0.0, self._timers[0][0] - time.monotonic()))
+        for key, _ in self._selector.select(timeout):
+            if key.data is None:
+                self._run_calls()
+            else:
+                self._safely(key.data)
+        self._run_timers()
 
     def _run_calls(self) -> None:
         try:
@@ -138,6 +147,8 @@ class Monitor:
     def _safely(fn: Callable[[], None]) -> None:
         try:
             fn()
+        except pykka.ActorDeadError:
+            logger.debug("Monitor: the runner has stopped; a report was dropped")
         except Exception:
             logger.exception("Monitor: a scheduled call failed")
 

@@ -95,7 +95,7 @@ def non_negative(value: float, field: str, upper: float = 2**31 - 1) -> None:
 def task_spec(spec: TaskSpec) -> TaskSpec:
     """Return the spec with normalized fields, or raise naming the bad one."""
     _unsupported(spec)
-    non_negative(spec.timeout_seconds, "timeout_seconds")
+    non_negative(spec.timeout_seconds, "timeout_seconds", defaults.MAX_TIMEOUT_SECONDS)
     return TaskSpec(
         name=name(spec.name),
         command=text(spec.command, "command"),
@@ -113,7 +113,9 @@ def task_spec(spec: TaskSpec) -> TaskSpec:
 def task_changes(changes: TaskChanges) -> TaskChanges:
     """Return the changes with normalized fields, or raise naming the bad one."""
     if changes.timeout_seconds is not None:
-        non_negative(changes.timeout_seconds, "timeout_seconds")
+        non_negative(
+            changes.timeout_seconds, "timeout_seconds", defaults.MAX_TIMEOUT_SECONDS
+        )
     if changes.max_retries:
         raise InvalidArgument("max_retries", _NOT_YET)
     if changes.retry_delay_seconds:

@@ -1,4 +1,8 @@
-"""Build the gRPC server: the three services, health checking and reflection."""
+"""Build the gRPC server: the three services, health checking and reflection.
+
+Binding and serving are two steps, so that the server's port is known to be
+free before the actors recover and start running tasks.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from tq_grpc._gen import (
     tasks_pb2_grpc,
 )
 from tq_grpc.auth import ApiKeyInterceptor
+from tq_grpc.decoding import DecodeGuard
 from tq_grpc.servicers import ProjectServicer, SystemServicer, TaskServicer
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -30,21 +35,36 @@ class BindError(RuntimeError):
     """The gRPC port could not be bound."""
 
 
-async def create_server(
-    system: TaskQueueSystem, *, host: str, port: int, api_key: str = ""
+def bind_server(
+    *, host: str, port: int, api_key: str = ""
 ) -> tuple[grpc.aio.Server, int]:
-    """Return a server with every service added, and the port it bound.
-
-    Call from the event loop the server will run on.
-    """
+    """Return an unstarted server bound to host:port, and the bound port."""
+    interceptors: list[grpc.aio.ServerInterceptor] = [DecodeGuard()]
+    if api_key:
+        interceptors.append(ApiKeyInterceptor(api_key))
     server = grpc.aio.server(
-        interceptors=[ApiKeyInterceptor(api_key)] if api_key else [],
+        interceptors=interceptors,
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
         ],
     )
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        bound = server.add_insecure_port(address)
+    except RuntimeError as exc:
+        raise BindError(f"cannot listen on {address}: {exc}") from None
+    if bound == 0:
+        raise BindError(f"cannot listen on {address}")
+    return server, bound
+
+
+async def add_services(server: grpc.aio.Server, system: TaskQueueSystem) -> None:
+    """Add every service, health checking and reflection to a bound server.
+
+    Call from the event loop the server will run on.
+    """
     tasks_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(system), server)
     projects_pb2_grpc.add_ProjectServiceServicer_to_server(
         ProjectServicer(system), server
@@ -58,12 +78,3 @@ async def create_server(
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
-
-    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    try:
-        bound = server.add_insecure_port(address)
-    except RuntimeError as exc:
-        raise BindError(f"cannot listen on {address}: {exc}") from None
-    if bound == 0:
-        raise BindError(f"cannot listen on {address}")
-    return server, bound

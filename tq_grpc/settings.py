@@ -161,6 +161,10 @@ def _coerce(name: str, raw: Any, origin: str) -> Any:
     except (TypeError, ValueError):
         raise SettingsError(f"{origin}: {raw!r} is not a valid {name}") from None
     value = str(raw)
+    if name == "api_key" and not all(" " < c < "\x7f" for c in value):
+        raise SettingsError(
+            f"{origin}: an API key must be printable ASCII without spaces"
+        )
     if name == "log_level":
         value = value.lower()
         if value not in ("debug", "info", "warning", "error", "critical"):
@@ -194,7 +198,7 @@ def client_target(server_url: str | None, settings: Settings) -> str:
     Without a URL, the server's own settings tell the address.
     """
     if not server_url:
-        return f"{_dialable(settings.host)}:{settings.grpc_port}"
+        return f"{dialable_host(settings.host)}:{settings.grpc_port}"
     if "://" not in server_url:
         server_url = f"grpc://{server_url}"
     parts = urlsplit(server_url)
@@ -204,17 +208,17 @@ def client_target(server_url: str | None, settings: Settings) -> str:
         port = parts.port
     except ValueError:
         raise SettingsError(f"--server-url: {server_url!r} has a bad port") from None
-    host = _dialable(parts.hostname)
+    host = dialable_host(parts.hostname)
     if parts.scheme == "grpc":
         return f"{host}:{port or 16081}"
     grpc_env = os.environ.get("TASK_QUEUE_GRPC_PORT")
     if grpc_env:
         return f"{host}:{_coerce('grpc_port', grpc_env, 'TASK_QUEUE_GRPC_PORT')}"
-    http_port = port or (443 if parts.scheme == "https" else 80)
-    return f"{host}:{http_port + 1}"
+    return f"{host}:{(port or 16080) + 1}"
 
 
-def _dialable(host: str) -> str:
+def dialable_host(host: str) -> str:
+    """Return an address a local client can dial for a bind address."""
     if host in ("0.0.0.0", "", "*"):
         return "127.0.0.1"
     if host == "::":

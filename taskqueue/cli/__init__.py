@@ -64,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911
         return ExitCode.ERROR
     except (TaskQueueError, TimeoutError) as exc:
         return _fail(str(exc), state)
+    except UnicodeEncodeError:
+        click.echo("Error: an argument is not valid UTF-8 text.", err=True)
+        return ExitCode.USAGE
     except Exception as exc:
         return _fail(f"unexpected {type(exc).__name__}: {exc}", state)
     return int(result) if isinstance(result, int) else ExitCode.OK

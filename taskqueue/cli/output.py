@@ -52,10 +52,18 @@ def to_plain(value: Any) -> Any:
     return value
 
 
+# Control characters would move the cursor or recolour the user's terminal.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), 127)} | {
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+}
+
+
 @functools.singledispatch
 def cell(value: object) -> str:
-    """Return the text of one table cell, on one line."""
-    return str(value).replace("\r", "\\r").replace("\n", "\\n")
+    """Return the text of one table cell, on one line, control characters escaped."""
+    return str(value).translate(_CONTROLS)
 
 
 @cell.register(type(None))

@@ -22,6 +22,9 @@ from taskqueue.models import PRIORITIES, TASK_STATUSES
 _priority = click.Choice(PRIORITIES, case_sensitive=False)
 _status = click.Choice(TASK_STATUSES, case_sensitive=False)
 
+# A year: the server's own bound for timeout_seconds.
+_TIMEOUT = click.IntRange(0, 366 * 24 * 3600)
+
 
 @click.group("tasks")
 @format_option
@@ -57,12 +60,12 @@ def list_tasks(
 @click.option("--priority", type=_priority, default="normal", show_default=True)
 @click.option(
     "--working-dir",
-    type=click.Path(file_okay=False),
+    type=click.Path(exists=True, file_okay=False, resolve_path=True),
     help="Directory to run in (default: the current directory).",
 )
 @click.option("--env", multiple=True, callback=parse_env, help="KEY=VALUE, repeatable.")
-@click.option("--timeout-seconds", type=click.IntRange(min=0), default=0)
-@click.option("--max-retries", type=click.IntRange(min=0), default=0)
+@click.option("--timeout-seconds", type=_TIMEOUT, default=0)
+@click.option("--max-retries", type=click.IntRange(0, 100), default=0)
 @click.option("--tag", "tags", multiple=True, help="Tag, repeatable.")
 @click.option("--depends-on", multiple=True, help="Task id to wait for, repeatable.")
 @click.option("--idempotency-key", help="Creating twice with one key makes one task.")
@@ -119,9 +122,12 @@ def get_task(state: CliState, task_id: str) -> None:
 @click.option("--command")
 @click.option("--description")
 @click.option("--priority", type=_priority)
-@click.option("--working-dir", type=click.Path(file_okay=False))
-@click.option("--timeout-seconds", type=click.IntRange(min=0))
-@click.option("--max-retries", type=click.IntRange(min=0))
+@click.option(
+    "--working-dir",
+    type=click.Path(exists=True, file_okay=False, resolve_path=True),
+)
+@click.option("--timeout-seconds", type=_TIMEOUT)
+@click.option("--max-retries", type=click.IntRange(0, 100))
 @click.option("--env", multiple=True, callback=parse_env, help="Replaces the env.")
 @click.option("--tag", "tags", multiple=True, help="Replaces the tags.")
 @format_option

@@ -135,7 +135,7 @@ def test_updating_a_pending_task_changes_its_name_and_priority(
 ) -> None:
     srv = server(slots=1)
     order = shlex.quote(str(tmp_path / "order.txt"))
-    blocker = create_task(srv, "blocker", "sleep 5")
+    blocker = create_task(srv, "blocker", "sleep 60")
     wait_running(srv, blocker.id)
     first = create_task(srv, "first", f"echo first >> {order}")
     second = create_task(

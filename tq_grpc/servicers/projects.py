@@ -48,8 +48,10 @@ class ProjectServicer(projects_pb2_grpc.ProjectServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> projects_pb2.ListProjectsResponse:
         """Return one page of projects."""
-        projects, token = self._system.list_projects(
-            page_size=request.page_size, page_token=request.page_token
+        projects, token = await asyncio.to_thread(
+            self._system.list_projects,
+            page_size=request.page_size,
+            page_token=request.page_token,
         )
         return projects_pb2.ListProjectsResponse(
             projects=[convert.project_to_proto(p) for p in projects],

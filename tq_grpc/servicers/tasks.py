@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 
 import grpc
 
-from tq_actors import InvalidArgument, TaskEvent, TaskQueueSystem
+from tq_actors import InvalidArgument, TaskEvent, TaskQueueSystem, validate
 from tq_grpc import convert
 from tq_grpc._gen import tasks_pb2, tasks_pb2_grpc
 from tq_grpc.errors import streaming, unary
@@ -121,7 +121,7 @@ class TaskServicer(tasks_pb2_grpc.TaskServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> tasks_pb2.GetTaskHistoryResponse:
         """Return every transition of a task."""
-        events = self._system.history(request.id)
+        events = await asyncio.to_thread(self._system.history, request.id)
         return tasks_pb2.GetTaskHistoryResponse(
             events=[convert.event_to_proto(event) for event in events]
         )
@@ -167,8 +167,8 @@ class TaskServicer(tasks_pb2_grpc.TaskServiceServicer):
         self, request: tasks_pb2.WatchEventsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[tasks_pb2.WatchEventsResponse]:
         """Stream task transitions as they are committed."""
-        wanted_ids = set(request.task_ids)
-        project_id = request.project_id
+        wanted_ids = {validate.task_id(i, "task_ids") for i in request.task_ids}
+        project_id = validate.optional_id(request.project_id, "project_id")
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[TaskEvent | None] = asyncio.Queue()
 

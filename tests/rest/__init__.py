@@ -1,0 +1,1 @@
+"""Tests of the REST adapter over HTTP against real servers."""

@@ -1,0 +1,270 @@
+"""Protobuf messages <-> JSON documents of the REST API.
+
+Enums travel as proto numbers and appear in JSON as lower-case names without
+their prefix (``PRIORITY_HIGH`` -> ``high``). Times are RFC 3339 in UTC with
+microseconds (``2026-12-04T16:00:00.123456Z``); an unset time is null, and so
+is an unset ``exit_code`` and an empty id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from tq_grpc._gen import common_pb2, projects_pb2, system_pb2, tasks_pb2
+from tq_rest import schemas
+
+if TYPE_CHECKING:
+    from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+
+E = TypeVar("E", bound=int)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class EnumNames(Generic[E]):
+    """Convert one proto enum to lower-case names and back."""
+
+    def __init__(self, wrapper: EnumTypeWrapper, prefix: str) -> None:
+        self._wrapper = wrapper
+        self._prefix = prefix
+
+    def name(self, number: int) -> str | None:
+        """Return the lower-case name of a number; None for UNSPECIFIED (0)."""
+        if number == 0:
+            return None
+        try:
+            key: str = self._wrapper.Name(number)
+        except ValueError:
+            return str(number)
+        return key.removeprefix(self._prefix).lower()
+
+    def number(self, name: str | None) -> E:
+        """Return the proto number of a lower-case name; 0 for None."""
+        if name is None:
+            return cast(E, 0)
+        return cast(E, self._wrapper.Value(self._prefix + name.upper()))
+
+
+PRIORITY: EnumNames[common_pb2.Priority] = EnumNames(common_pb2.Priority, "PRIORITY_")
+TASK_STATUS: EnumNames[common_pb2.TaskStatus] = EnumNames(
+    common_pb2.TaskStatus, "TASK_STATUS_"
+)
+PROJECT_STATUS: EnumNames[common_pb2.ProjectStatus] = EnumNames(
+    common_pb2.ProjectStatus, "PROJECT_STATUS_"
+)
+CONDITION: EnumNames[tasks_pb2.DependencyCondition] = EnumNames(
+    tasks_pb2.DependencyCondition, "DEPENDENCY_CONDITION_"
+)
+
+
+def time_json(message: Message, field: str) -> str | None:
+    """Return a Timestamp field as RFC 3339 UTC text, or None when unset."""
+    if not message.HasField(field):
+        return None
+    stamp: Timestamp = getattr(message, field)
+    moment = _EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def timestamp(moment: datetime) -> Timestamp:
+    """Return the Timestamp of an aware datetime."""
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def _optional_int(message: Message, field: str) -> int | None:
+    if not message.HasField(field):
+        return None
+    value: int = getattr(message, field)
+    return value
+
+
+# -- responses ------------------------------------------------------------
+
+
+def task_json(task: tasks_pb2.Task) -> dict[str, Any]:
+    """Return the JSON document of a task."""
+    return {
+        "id": task.id,
+        "name": task.name,
+        "command": task.command,
+        "description": task.description,
+        "project_id": task.project_id or None,
+        "priority": PRIORITY.name(task.priority) or "normal",
+        "status": TASK_STATUS.name(task.status) or "pending",
+        "depends_on": [
+            {
+                "task_id": d.task_id,
+                "condition": CONDITION.name(d.condition) or "success",
+            }
+            for d in task.depends_on
+        ],
+        "working_dir": task.working_dir,
+        "env": dict(task.env),
+        "timeout_seconds": task.timeout_seconds,
+        "max_retries": task.max_retries,
+        "retry_delay_seconds": task.retry_delay_seconds,
+        "start_after": time_json(task, "start_after"),
+        "tags": list(task.tags),
+        "idempotency_key": task.idempotency_key or None,
+        "attempt": task.attempt,
+        "exit_code": _optional_int(task, "exit_code"),
+        "status_reason": task.status_reason,
+        "created_at": time_json(task, "created_at"),
+        "updated_at": time_json(task, "updated_at"),
+        "started_at": time_json(task, "started_at"),
+        "finished_at": time_json(task, "finished_at"),
+        "development_workflow": task.development_workflow,
+        "pid": task.pid,
+    }
+
+
+def tasks_json(tasks: Iterable[tasks_pb2.Task]) -> list[dict[str, Any]]:
+    """Return the JSON documents of tasks."""
+    return [task_json(task) for task in tasks]
+
+
+def event_json(event: tasks_pb2.TaskEvent) -> dict[str, Any]:
+    """Return the JSON document of a task event."""
+    return {
+        "seq": event.seq,
+        "task_id": event.task_id,
+        "from_status": TASK_STATUS.name(event.from_status),
+        "to_status": TASK_STATUS.name(event.to_status) or "pending",
+        "reason": event.reason,
+        "at": time_json(event, "at"),
+        "attempt": event.attempt,
+        "exit_code": _optional_int(event, "exit_code"),
+        "project_id": event.project_id or None,
+        "deleted": event.deleted,
+    }
+
+
+def project_json(project: projects_pb2.Project) -> dict[str, Any]:
+    """Return the JSON document of a project."""
+    return {
+        "id": project.id,
+        "name": project.name,
+        "description": project.description,
+        "status": PROJECT_STATUS.name(project.status) or "active",
+        "parent_id": project.parent_id or None,
+        "tags": list(project.tags),
+        "max_parallel": project.max_parallel,
+        "coverage_threshold": project.coverage_threshold,
+        "required_reviews": project.required_reviews,
+        "created_at": time_json(project, "created_at"),
+        "updated_at": time_json(project, "updated_at"),
+    }
+
+
+def stats_json(stats: system_pb2.GetStatsResponse) -> dict[str, Any]:
+    """Return the JSON document of server statistics."""
+    return {
+        "tasks_by_status": dict(stats.tasks_by_status),
+        "total_tasks": stats.total_tasks,
+        "total_projects": stats.total_projects,
+        "queue_depth": stats.queue_depth,
+        "running": stats.running,
+        "slots": stats.slots,
+        "uptime_seconds": stats.uptime_seconds,
+        "version": stats.version,
+    }
+
+
+# -- requests -------------------------------------------------------------
+
+
+def task_spec(body: schemas.TaskCreate) -> tasks_pb2.TaskSpec:
+    """Return the TaskSpec of a creation request."""
+    spec = tasks_pb2.TaskSpec(
+        name=body.name,
+        command=body.command,
+        description=body.description,
+        project_id=str(body.project_id or ""),
+        priority=PRIORITY.number(body.priority),
+        depends_on=[
+            tasks_pb2.Dependency(
+                task_id=str(d.task_id), condition=CONDITION.number(d.condition)
+            )
+            for d in body.depends_on
+        ],
+        working_dir=body.working_dir or "",
+        env=body.env,
+        timeout_seconds=body.timeout_seconds,
+        max_retries=body.max_retries,
+        retry_delay_seconds=body.retry_delay_seconds,
+        tags=body.tags,
+        idempotency_key=body.idempotency_key or "",
+        development_workflow=body.development_workflow,
+    )
+    if body.start_after is not None:
+        spec.start_after.CopyFrom(timestamp(body.start_after))
+    return spec
+
+
+def task_update(task_id: str, body: schemas.TaskUpdate) -> tasks_pb2.UpdateTaskRequest:
+    """Return the UpdateTaskRequest that sets exactly the given fields."""
+    request = tasks_pb2.UpdateTaskRequest(id=task_id)
+    given = {k: v for k, v in body.model_dump().items() if v is not None}
+    for name in ("name", "command", "description", "working_dir"):
+        if name in given:
+            setattr(request, name, given[name])
+    for name in ("timeout_seconds", "max_retries", "retry_delay_seconds"):
+        if name in given:
+            setattr(request, name, given[name])
+    if "priority" in given:
+        request.priority = PRIORITY.number(given["priority"])
+    if "env" in given:
+        request.env.update(given["env"])
+        request.update_env = True
+    if "tags" in given:
+        request.tags.extend(given["tags"])
+        request.update_tags = True
+    return request
+
+
+def project_create(body: schemas.ProjectCreate) -> projects_pb2.CreateProjectRequest:
+    """Return the CreateProjectRequest of a creation request."""
+    request = projects_pb2.CreateProjectRequest(
+        name=body.name,
+        description=body.description,
+        status=PROJECT_STATUS.number(body.status),
+        parent_id=str(body.parent_id or ""),
+        tags=body.tags,
+        max_parallel=body.max_parallel,
+    )
+    if body.coverage_threshold is not None:
+        request.coverage_threshold = body.coverage_threshold
+    if body.required_reviews is not None:
+        request.required_reviews = body.required_reviews
+    return request
+
+
+def project_update(
+    project_id: str, body: schemas.ProjectUpdate
+) -> projects_pb2.UpdateProjectRequest:
+    """Return the UpdateProjectRequest that sets exactly the given fields."""
+    request = projects_pb2.UpdateProjectRequest(id=project_id)
+    given = {k: v for k, v in body.model_dump().items() if v is not None}
+    for name in (
+        "name",
+        "description",
+        "max_parallel",
+        "coverage_threshold",
+        "required_reviews",
+    ):
+        if name in given:
+            setattr(request, name, given[name])
+    if "status" in given:
+        request.status = PROJECT_STATUS.number(given["status"])
+    if "parent_id" in given:
+        request.parent_id = str(given["parent_id"])
+    if "tags" in given:
+        request.tags.extend(given["tags"])
+        request.update_tags = True
+    return request
