@@ -20,3 +20,17 @@ MAX_RETRIES = 100
 COVERAGE_THRESHOLD = 90.0
 REQUIRED_REVIEWS = 3
 MAX_TIMEOUT_SECONDS = 366 * 24 * 3600
+TASK_DURATION_BOUNDS_SECONDS = (
+    0.01,
+    0.05,
+    0.1,
+    0.5,
+    1,
+    5,
+    15,
+    60,
+    300,
+    900,
+    3600,
+    14400,
+)

@@ -26,6 +26,11 @@ class InvalidArgument(TaskQueueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.reason = message
+
+    def within(self, prefix: str) -> InvalidArgument:
+        """Return the same error for a field nested under prefix."""
+        return InvalidArgument(f"{prefix}.{self.field}", self.reason)
 
 
 class NotFound(TaskQueueError):

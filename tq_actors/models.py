@@ -208,6 +208,18 @@ class LogChunk:
 
 
 @dataclass(frozen=True, slots=True)
+class Totals:
+    """Counters since start-up, kept by the task actor."""
+
+    tasks_by_status: dict[str, int]
+    created: int
+    finished: dict[str, int]
+    duration_bounds: tuple[float, ...]
+    duration_counts: tuple[int, ...]
+    duration_sum_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     """Server-wide counters."""
 
@@ -216,6 +228,7 @@ class Stats:
     queue_depth: int
     running: int
     slots: int
+    totals: Totals | None = None
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}

@@ -32,6 +32,7 @@ from tq_actors.models import (
     TaskEvent,
     TaskSpec,
     TaskStatus,
+    Totals,
 )
 from tq_actors.projects import ProjectActor
 from tq_actors.runner import RunnerActor
@@ -125,7 +126,7 @@ class TaskQueueSystem:
             except InvalidArgument as exc:
                 if len(specs) == 1:
                     raise
-                raise InvalidArgument(f"tasks[{index}].{exc.field}", str(exc)) from None
+                raise exc.within(f"tasks[{index}]") from None
         return self._tasks.ask("create", checked)
 
     def get_task(self, task_id: str) -> Task:
@@ -211,16 +212,18 @@ class TaskQueueSystem:
 
     def stats(self) -> Stats:
         """Return server-wide counters. Blocks briefly."""
-        counts = self._tasks.ask("counts")
+        totals = self._tasks.ask("totals")
         scheduled = self._scheduler.ask("stats")
         projects = self._projects.ask("count")
         queued, running, slots = scheduled.result()
+        counted: Totals = totals.result()
         return Stats(
-            tasks_by_status=counts.result(),
+            tasks_by_status=counted.tasks_by_status,
             total_projects=projects.result(),
             queue_depth=queued,
             running=running,
             slots=slots,
+            totals=counted,
         )
 
     # -- projects ---------------------------------------------------------

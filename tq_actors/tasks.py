@@ -9,6 +9,7 @@ store, outside this actor.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import logging
 import time
@@ -17,6 +18,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 
+from tq_actors import defaults
 from tq_actors.actor import Actor, Durable, Handle
 from tq_actors.errors import (
     IllegalTransition,
@@ -30,6 +32,7 @@ from tq_actors.models import (
     TaskEvent,
     TaskSpec,
     TaskStatus,
+    Totals,
     evolve,
 )
 from tq_actors.runner import RunRequest
@@ -58,6 +61,10 @@ class TaskActor(Actor):
         self._cancels: dict[str, tuple[str, list[Future[Task]]]] = {}
         self._idempotency: dict[str, str] = {}
         self._counts: Counter[TaskStatus] = Counter()
+        self._created_total = 0
+        self._finished_total: Counter[TaskStatus] = Counter()
+        self._durations = [0] * (len(defaults.TASK_DURATION_BOUNDS_SECONDS) + 1)
+        self._duration_sum = 0.0
         self._task_seq = 0
         self._event_seq = 0
         self._scheduler: Handle | None = None
@@ -137,6 +144,7 @@ class TaskActor(Actor):
             events.append(self._event(task, None, "created", now))
             created.append(task)
             fresh.append(task)
+        self._created_total += len(fresh)
         ticket = self._commit(ops, events)
         ticket.add_done_callback(lambda _: self._queue(fresh))
         logger.debug("Tasks: created %d", len(fresh))
@@ -247,9 +255,18 @@ class TaskActor(Actor):
         ticket = self._delete(tasks)
         return Durable(len(tasks), ticket)
 
-    def counts(self) -> dict[str, int]:
-        """Return how many tasks are in each status."""
-        return {status.label: self._counts[status] for status in TaskStatus}
+    def totals(self) -> Totals:
+        """Return tasks per status and the counters since start-up."""
+        return Totals(
+            tasks_by_status={s.label: self._counts[s] for s in TaskStatus},
+            created=self._created_total,
+            finished={
+                s.label: self._finished_total[s] for s in TaskStatus if s.terminal
+            },
+            duration_bounds=defaults.TASK_DURATION_BOUNDS_SECONDS,
+            duration_counts=tuple(self._durations),
+            duration_sum_seconds=self._duration_sum,
+        )
 
     # -- messages from the scheduler and the runner -----------------------
 
@@ -360,6 +377,7 @@ class TaskActor(Actor):
             finished_at=now,
         )
         self._settle(done)
+        self._count_finish(done)
         ticket = self._commit(ops, events, urgent=cancel is not None)
         self._remember(done, ticket)
         logger.info("Task %r: %s (%s)", task.id, status.label, reason)
@@ -381,6 +399,15 @@ class TaskActor(Actor):
         )
         for reply in cancel[1]:
             reply.set_exception(error)
+
+    def _count_finish(self, task: Task) -> None:
+        self._finished_total[task.status] += 1
+        if task.started_at is None or task.finished_at is None:
+            return
+        seconds = max(task.finished_at - task.started_at, 0.0)
+        bucket = bisect.bisect_left(defaults.TASK_DURATION_BOUNDS_SECONDS, seconds)
+        self._durations[bucket] += 1
+        self._duration_sum += seconds
 
     def _cancel_running(self, task: Task, reason: str) -> Future[Task]:
         reply: Future[Task] = Future()

@@ -8,7 +8,6 @@ body-size limit, then FastAPI's routing.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -47,19 +46,10 @@ def create_app(*, grpc_target: str, settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         backend = Backend(grpc_target, api_key=settings.api_key)
         app.state.backend = backend
-        watcher = None
-        if metrics is not None:
-            watcher = asyncio.create_task(
-                metrics.watch(backend), name="rest-metrics-watcher"
-            )
         logger.info("REST API: forwarding to gRPC at %s", grpc_target)
         try:
             yield
         finally:
-            if watcher is not None:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
             await backend.close()
 
     app = FastAPI(

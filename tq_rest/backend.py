@@ -65,7 +65,7 @@ class Backend:
         await self.channel.close()
 
 
-def _backend(request: Request) -> Backend:
+async def _backend(request: Request) -> Backend:
     backend: Backend = request.app.state.backend
     return backend
 

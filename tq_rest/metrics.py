@@ -1,35 +1,67 @@
 """Prometheus metrics of one REST app, in a registry of its own.
 
-Counters and the task-duration histogram are fed by a WatchEvents
-subscription that runs for the app's lifetime; the gauges are refreshed from
-GetStats at each scrape; the latency histogram is fed by the access log.
+Task counters and the task-duration histogram are kept by the server and
+read from GetStats at each scrape, like the gauges; the request-latency
+histogram is fed by the access log.
 """
 
 from __future__ import annotations
 
-import asyncio
+import itertools
 import logging
+from collections.abc import Iterator
 
-import grpc
 from prometheus_client import (
     CollectorRegistry,
-    Counter,
     Gauge,
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
 
-from tq_grpc._gen import system_pb2, tasks_pb2
-from tq_rest.backend import Backend
-from tq_rest.convert import TASK_STATUS
+from tq_grpc._gen import system_pb2
 
 logger = logging.getLogger(__name__)
 
 FINISHED = ("completed", "failed", "cancelled")
-RETRY_SECONDS_MIN = 0.5
-RETRY_SECONDS_MAX = 30.0
-MAX_TRACKED_RUNS = 100_000
-TASK_DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 14400)
+
+
+class _ServerTotals(Collector):
+    """Renders the server's own counters from the last GetStats answer."""
+
+    def __init__(self) -> None:
+        self.stats: system_pb2.GetStatsResponse | None = None
+
+    def collect(self) -> Iterator[CounterMetricFamily | HistogramMetricFamily]:
+        """Yield the task counters and the duration histogram."""
+        stats = self.stats or system_pb2.GetStatsResponse()
+        yield CounterMetricFamily(
+            "taskqueue_tasks_created",
+            "Tasks created since the server started.",
+            value=stats.tasks_created_total,
+        )
+        finished = CounterMetricFamily(
+            "taskqueue_tasks_finished",
+            "Runs that reached a final status since the server started, by status.",
+            labels=["status"],
+        )
+        for status in FINISHED:
+            finished.add_metric([status], stats.tasks_finished_total.get(status, 0))
+        yield finished
+        yield _duration_histogram(stats)
+
+
+def _duration_histogram(stats: system_pb2.GetStatsResponse) -> HistogramMetricFamily:
+    bounds = [*map(str, stats.task_duration_bounds), "+Inf"]
+    counts = list(stats.task_duration_counts) or [0] * len(bounds)
+    cumulative = list(itertools.accumulate(counts))
+    return HistogramMetricFamily(
+        "taskqueue_task_duration_seconds",
+        "Run time of tasks, from start to end.",
+        buckets=list(zip(bounds, cumulative, strict=False)),
+        sum_value=stats.task_duration_sum_seconds,
+    )
 
 
 class Metrics:
@@ -38,24 +70,11 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         registry = self.registry
-        self.tasks_created = Counter(
-            "taskqueue_tasks_created", "Tasks created.", registry=registry
-        )
-        self.tasks_finished = Counter(
-            "taskqueue_tasks_finished",
-            "Tasks that reached a final status, by status.",
-            ["status"],
-            registry=registry,
-        )
-        self.task_duration = Histogram(
-            "taskqueue_task_duration_seconds",
-            "Run time of tasks, from start to end.",
-            buckets=TASK_DURATION_BUCKETS,
-            registry=registry,
-        )
+        self._totals = _ServerTotals()
+        registry.register(self._totals)
         self.queue_depth = Gauge(
             "taskqueue_queue_depth",
-            "Tasks ready to run and waiting for a slot.",
+            "Tasks queued to run, including those a project limit holds back.",
             registry=registry,
         )
         self.running = Gauge(
@@ -78,32 +97,13 @@ class Metrics:
             ["method", "route", "status"],
             registry=registry,
         )
-        for status in FINISHED:
-            self.tasks_finished.labels(status=status)
-        self._started_at: dict[str, float] = {}
-
-    def observe_event(self, event: tasks_pb2.TaskEvent) -> None:
-        """Count a task transition."""
-        if event.deleted:
-            self._started_at.pop(event.task_id, None)
-            return
-        to_status = TASK_STATUS.name(event.to_status)
-        if event.from_status == 0:
-            self.tasks_created.inc()
-        at = event.at.seconds + event.at.nanos / 1e9
-        if to_status == "running":
-            self._track_start(event.task_id, at)
-        elif to_status in FINISHED:
-            self.tasks_finished.labels(status=to_status).inc()
-            started = self._started_at.pop(event.task_id, None)
-            if started is not None:
-                self.task_duration.observe(max(at - started, 0.0))
 
     def observe_stats(self, stats: system_pb2.GetStatsResponse | None) -> None:
-        """Set the gauges from GetStats; None when the call failed."""
+        """Take the server's counters from GetStats; None when the call failed."""
         self.backend_up.set(0 if stats is None else 1)
         if stats is None:
             return
+        self._totals.stats = stats
         self.queue_depth.set(stats.queue_depth)
         self.running.set(stats.running)
         self.slots.set(stats.slots)
@@ -119,30 +119,3 @@ class Metrics:
     def render(self) -> bytes:
         """Return every metric in the Prometheus text format."""
         return generate_latest(self.registry)
-
-    async def watch(self, backend: Backend) -> None:
-        """Feed the counters from WatchEvents until cancelled; reconnect on loss."""
-        delay = RETRY_SECONDS_MIN
-        while True:
-            call = backend.stream(
-                backend.tasks.WatchEvents, tasks_pb2.WatchEventsRequest()
-            )
-            try:
-                async for answer in call:
-                    delay = RETRY_SECONDS_MIN
-                    self.observe_event(answer.event)
-            except grpc.aio.AioRpcError as exc:
-                logger.warning(
-                    "Metrics: event stream lost (%s); reconnecting in %.1fs",
-                    exc.code().name,
-                    delay,
-                )
-            finally:
-                call.cancel()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_SECONDS_MAX)
-
-    def _track_start(self, task_id: str, at: float) -> None:
-        if len(self._started_at) >= MAX_TRACKED_RUNS:
-            self._started_at.pop(next(iter(self._started_at)))
-        self._started_at[task_id] = at

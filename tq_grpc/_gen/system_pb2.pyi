@@ -5,7 +5,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -15,8 +15,15 @@ class GetStatsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatsResponse(_message.Message):
-    __slots__ = ("tasks_by_status", "total_tasks", "total_projects", "queue_depth", "running", "slots", "uptime_seconds", "version")
+    __slots__ = ("tasks_by_status", "total_tasks", "total_projects", "queue_depth", "running", "slots", "uptime_seconds", "version", "tasks_created_total", "tasks_finished_total", "task_duration_bounds", "task_duration_counts", "task_duration_sum_seconds")
     class TasksByStatusEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class TasksFinishedTotalEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -31,6 +38,11 @@ class GetStatsResponse(_message.Message):
     SLOTS_FIELD_NUMBER: _ClassVar[int]
     UPTIME_SECONDS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    TASKS_CREATED_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    TASKS_FINISHED_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    TASK_DURATION_BOUNDS_FIELD_NUMBER: _ClassVar[int]
+    TASK_DURATION_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    TASK_DURATION_SUM_SECONDS_FIELD_NUMBER: _ClassVar[int]
     tasks_by_status: _containers.ScalarMap[str, int]
     total_tasks: int
     total_projects: int
@@ -39,7 +51,12 @@ class GetStatsResponse(_message.Message):
     slots: int
     uptime_seconds: float
     version: str
-    def __init__(self, tasks_by_status: _Optional[_Mapping[str, int]] = ..., total_tasks: _Optional[int] = ..., total_projects: _Optional[int] = ..., queue_depth: _Optional[int] = ..., running: _Optional[int] = ..., slots: _Optional[int] = ..., uptime_seconds: _Optional[float] = ..., version: _Optional[str] = ...) -> None: ...
+    tasks_created_total: int
+    tasks_finished_total: _containers.ScalarMap[str, int]
+    task_duration_bounds: _containers.RepeatedScalarFieldContainer[float]
+    task_duration_counts: _containers.RepeatedScalarFieldContainer[int]
+    task_duration_sum_seconds: float
+    def __init__(self, tasks_by_status: _Optional[_Mapping[str, int]] = ..., total_tasks: _Optional[int] = ..., total_projects: _Optional[int] = ..., queue_depth: _Optional[int] = ..., running: _Optional[int] = ..., slots: _Optional[int] = ..., uptime_seconds: _Optional[float] = ..., version: _Optional[str] = ..., tasks_created_total: _Optional[int] = ..., tasks_finished_total: _Optional[_Mapping[str, int]] = ..., task_duration_bounds: _Optional[_Iterable[float]] = ..., task_duration_counts: _Optional[_Iterable[int]] = ..., task_duration_sum_seconds: _Optional[float] = ...) -> None: ...
 
 class PingRequest(_message.Message):
     __slots__ = ()

@@ -36,7 +36,14 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
     ) -> system_pb2.GetStatsResponse:
         """Return counters of tasks, projects, queue and slots."""
         stats = await asyncio.to_thread(self._system.stats)
+        totals = stats.totals
+        assert totals is not None
         return system_pb2.GetStatsResponse(
+            tasks_created_total=totals.created,
+            tasks_finished_total=totals.finished,
+            task_duration_bounds=totals.duration_bounds,
+            task_duration_counts=totals.duration_counts,
+            task_duration_sum_seconds=totals.duration_sum_seconds,
             tasks_by_status=stats.tasks_by_status,
             total_tasks=sum(stats.tasks_by_status.values()),
             total_projects=stats.total_projects,

@@ -8,7 +8,13 @@ from collections.abc import AsyncIterator, Sequence
 
 import grpc
 
-from tq_actors import InvalidArgument, TaskEvent, TaskQueueSystem, validate
+from tq_actors import (
+    InvalidArgument,
+    TaskEvent,
+    TaskQueueSystem,
+    TaskSpec,
+    validate,
+)
 from tq_grpc import convert
 from tq_grpc._gen import tasks_pb2, tasks_pb2_grpc
 from tq_grpc.errors import streaming, unary
@@ -40,19 +46,20 @@ class TaskServicer(tasks_pb2_grpc.TaskServiceServicer):
         request: tasks_pb2.BatchCreateTasksRequest,
         context: grpc.aio.ServicerContext,
     ) -> tasks_pb2.BatchCreateTasksResponse:
-        """Create many tasks in one atomic write."""
+        """Create many tasks in one atomic write.
+
+        Converting thousands of specs takes a while; it runs off the event
+        loop so that other calls keep being answered.
+        """
         if not request.tasks:
             raise InvalidArgument("tasks", "at least one task is required.")
-        specs = []
-        for index, spec in enumerate(request.tasks):
-            try:
-                specs.append(convert.spec_from_proto(spec))
-            except InvalidArgument as exc:
-                raise InvalidArgument(f"tasks[{index}].{exc.field}", str(exc)) from None
-        created = await asyncio.wrap_future(self._system.create_tasks(specs))
-        return tasks_pb2.BatchCreateTasksResponse(
-            tasks=[convert.task_to_proto(task) for task in created]
+        specs = await asyncio.to_thread(_specs_of, request.tasks)
+        future = await asyncio.to_thread(self._system.create_tasks, specs)
+        created = await asyncio.wrap_future(future)
+        tasks = await asyncio.to_thread(
+            lambda: [convert.task_to_proto(task) for task in created]
         )
+        return tasks_pb2.BatchCreateTasksResponse(tasks=tasks)
 
     @unary
     async def GetTask(
@@ -199,3 +206,14 @@ class TaskServicer(tasks_pb2_grpc.TaskServiceServicer):
                 yield tasks_pb2.WatchEventsResponse(event=convert.event_to_proto(event))
         finally:
             self._system.unsubscribe(token)
+
+
+def _specs_of(specs: Sequence[tasks_pb2.TaskSpec]) -> list[TaskSpec]:
+    """Convert batch specs, naming the index of a bad one."""
+    converted = []
+    for index, spec in enumerate(specs):
+        try:
+            converted.append(convert.spec_from_proto(spec))
+        except InvalidArgument as exc:
+            raise exc.within(f"tasks[{index}]") from None
+    return converted
