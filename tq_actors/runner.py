@@ -231,12 +231,13 @@ def group_alive(pgid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return any(_live_member(entry, pgid) for entry in os.scandir("/proc"))
+    with os.scandir("/proc") as entries:
+        return any(_live_member(entry, pgid) for entry in entries)
 
 
 def _live_member(entry: os.DirEntry[str], pgid: int) -> bool:
     fields = _stat_fields(entry)
-    return fields is not None and int(fields[2]) == pgid and fields[0] not in "ZX"
+    return fields is not None and _alive_in(fields, pgid)
 
 
 def _stat_fields(entry: os.DirEntry[str]) -> list[str] | None:
@@ -264,16 +265,15 @@ def _orphaned_group(pgid: int, started_at: float) -> bool:
     except (OSError, StopIteration):
         return False
     ticks = os.sysconf("SC_CLK_TCK")
-    members = 0
-    for entry in os.scandir("/proc"):
-        fields = _stat_fields(entry)
-        if fields is None or int(fields[2]) != pgid or fields[0] in "ZX":
-            continue
-        # Field 22 of stat (starttime, in clock ticks since boot) is index 19 here.
-        if boot + int(fields[19]) / ticks < started_at - _START_SLACK_SECONDS:
-            return False
-        members += 1
-    return members > 0
+    with os.scandir("/proc") as entries:
+        members = [f for f in map(_stat_fields, entries) if f and _alive_in(f, pgid)]
+    # Field 22 of stat (starttime, in clock ticks since boot) is index 19 here.
+    earliest = started_at - _START_SLACK_SECONDS
+    return bool(members) and all(boot + int(f[19]) / ticks >= earliest for f in members)
+
+
+def _alive_in(fields: list[str], pgid: int) -> bool:
+    return int(fields[2]) == pgid and fields[0] not in "ZX"
 
 
 def _signal_group(pgid: int, signum: int) -> None:
