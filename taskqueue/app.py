@@ -46,6 +46,8 @@ def serve(flags: Mapping[str, Any], config_file: Path | None = None) -> int:
         print(f"Error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings.log_level, settings.log_format)
+    for key in settings.unknown_config_keys:
+        logger.warning("Configuration: config.yml sets %r, which is no setting", key)
     refusal = _refuse_exposure(settings)
     if refusal:
         print(f"Error: {refusal}", file=sys.stderr)

@@ -149,6 +149,7 @@ class TaskQueueSystem:
         """Return one page of tasks in creation order, and the next token."""
         project_id = validate.optional_id(project_id, "project_id")
         if project_id:
+            self.get_project(project_id)
             cf, prefix = "idx_project", k.uid(project_id)
         elif status is not None:
             cf, prefix = "idx_status", k.small(status)
@@ -342,7 +343,7 @@ def _page_size(page_size: int) -> int:
 def _after(prefix: bytes, page_token: str) -> bytes | None:
     if not page_token:
         return None
-    if not page_token.isdigit() or len(page_token) > 20:
+    if not (page_token.isascii() and page_token.isdigit()) or len(page_token) > 20:
         raise InvalidArgument("page_token", "is not a token this server issued.")
     seq = int(page_token)
     if seq >= 1 << 64:

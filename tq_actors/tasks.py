@@ -21,6 +21,7 @@ from concurrent.futures import Future
 from tq_actors import defaults
 from tq_actors.actor import Actor, Durable, Handle
 from tq_actors.errors import (
+    AlreadyExists,
     IllegalTransition,
     ProjectNotFound,
     TaskNotFound,
@@ -124,6 +125,7 @@ class TaskActor(Actor):
     def create(self, specs: Sequence[TaskSpec]) -> Durable:
         """Store new tasks in one atomic write and queue them once durable."""
         self._check_projects(spec.project_id for spec in specs)
+        self._check_idempotency(specs)
         now = time.time()
         ops: list[Op] = []
         events: list[TaskEvent] = []
@@ -596,6 +598,26 @@ class TaskActor(Actor):
         except TaskNotFound:
             return None
 
+    def _check_idempotency(self, specs: Sequence[TaskSpec]) -> None:
+        """Refuse a key reused for a different task, before anything changes."""
+        seen: dict[str, TaskSpec] = {}
+        for spec in specs:
+            key = spec.idempotency_key
+            if not key:
+                continue
+            earlier = seen.setdefault(key, spec)
+            existing = self._idempotent(key)
+            if existing is not None and not _same_request(existing, spec):
+                raise AlreadyExists(
+                    f"idempotency_key {key[:64]!r} was used for task {existing.id} "
+                    "with other fields; use a new key for a different task."
+                )
+            if earlier is not spec and earlier != spec:
+                raise AlreadyExists(
+                    f"idempotency_key {key[:64]!r} appears twice in the batch "
+                    "with other fields."
+                )
+
     def _check_projects(self, project_ids: Iterable[str]) -> None:
         for project_id in {p for p in project_ids if p}:
             if self._store.get("projects", k.uid(project_id)) is None:
@@ -623,6 +645,24 @@ class TaskActor(Actor):
             if len(chunk) < _SCAN_CHUNK:
                 return
             after = chunk[-1][0]
+
+
+_REQUEST_FIELDS = (
+    "name",
+    "command",
+    "description",
+    "project_id",
+    "priority",
+    "working_dir",
+    "env",
+    "timeout_seconds",
+    "tags",
+)
+
+
+def _same_request(task: Task, spec: TaskSpec) -> bool:
+    """Whether a spec asks for the task that an idempotency key already made."""
+    return all(getattr(task, f) == getattr(spec, f) for f in _REQUEST_FIELDS)
 
 
 def _index_ops(old: Task | None, new: Task | None) -> list[Op]:

@@ -42,6 +42,8 @@ class Settings:
     enable_metrics: bool = True
     enable_cors: bool = False
     dev_mode: bool = False
+    # Keys of config.yml that name no setting (typos, most likely).
+    unknown_config_keys: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def db_path(self) -> Path:
@@ -105,7 +107,20 @@ def load_settings(
     if "database_path" in values and "data_dir" not in values:
         raw, origin = values["database_path"]
         values["data_dir"] = (str(Path(str(raw)).parent), origin)
-    return Settings(**{name: _coerce(name, *pair) for name, pair in values.items()})
+    coerced = {name: _coerce(name, *pair) for name, pair in values.items()}
+    return Settings(**coerced, unknown_config_keys=_unknown_keys(file_values))
+
+
+def _unknown_keys(values: Mapping[str, Any]) -> tuple[str, ...]:
+    known = {path for _, path in _SOURCES.values()}
+    sections = {section for section, _ in known}
+    unknown = []
+    for section, keys in values.items():
+        if section not in sections or not isinstance(keys, Mapping):
+            unknown.append(str(section))
+            continue
+        unknown += [f"{section}.{k}" for k in keys if (section, k) not in known]
+    return tuple(unknown)
 
 
 def _read_config(path: Path | None, environ: Mapping[str, str]) -> dict[str, Any]:

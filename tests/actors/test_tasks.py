@@ -10,6 +10,7 @@ import pykka
 import pytest
 
 from tq_actors import (
+    AlreadyExists,
     IllegalTransition,
     InvalidArgument,
     MemoryStore,
@@ -112,3 +113,21 @@ def test_the_same_idempotency_key_returns_the_first_task(make_system: Factory) -
     first = system.create_tasks([spec]).result()[0]
     second = system.create_tasks([spec]).result()[0]
     assert first.id == second.id
+
+
+def test_an_idempotency_key_reused_for_another_task_is_refused(
+    make_system: Factory,
+) -> None:
+    system = make_system()
+    system.create_tasks([TaskSpec(name="a", idempotency_key="k-2")]).result()
+
+    with pytest.raises(AlreadyExists, match="k-2"):
+        system.create_tasks([TaskSpec(name="b", idempotency_key="k-2")]).result()
+    with pytest.raises(AlreadyExists, match="twice"):
+        system.create_tasks(
+            [
+                TaskSpec(name="c", idempotency_key="k-3"),
+                TaskSpec(name="d", idempotency_key="k-3"),
+            ]
+        ).result()
+    assert system.stats().tasks_by_status["pending"] == 1

@@ -97,3 +97,30 @@ def test_a_server_that_cannot_bind_its_port_runs_nothing(
     srv.start()
     assert wait_settled(srv, queued.id).status == common_pb2.TASK_STATUS_COMPLETED
     assert marker.exists()
+
+
+def test_listing_the_tasks_of_an_unknown_project_is_not_found(
+    shared_server: ServerProcess,
+) -> None:
+    request = tasks_pb2.ListTasksRequest(
+        project_id="00000000-0000-4000-8000-000000000000"
+    )
+
+    with pytest.raises(grpc.RpcError) as refused:
+        shared_server.tasks.ListTasks(request, timeout=5)
+
+    assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_an_idempotency_key_reused_with_other_fields_is_already_exists(
+    shared_server: ServerProcess,
+) -> None:
+    first = create_task(shared_server, "once", "true", idempotency_key="key-9")
+    again = create_task(shared_server, "once", "true", idempotency_key="key-9")
+
+    with pytest.raises(grpc.RpcError) as refused:
+        create_task(shared_server, "other", "false", idempotency_key="key-9")
+
+    assert again.id == first.id
+    assert refused.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert first.id in (refused.value.details() or "")

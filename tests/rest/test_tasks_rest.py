@@ -87,10 +87,12 @@ def test_a_repeated_idempotency_key_returns_the_first_task(
     key = f"once-{uuid.uuid4()}"
     first = create_task(client, "once", idempotency_key=key)
 
-    again = create_task(client, "twice", idempotency_key=key)
+    again = create_task(client, "once", idempotency_key=key)
+    other = client.post("/tasks", json={"name": "twice", "idempotency_key": key})
 
     assert again["id"] == first["id"]
-    assert again["name"] == "once"
+    assert other.status_code == 409
+    assert other.json()["error"]["code"] == "already_exists"
 
 
 def test_a_task_runs_and_reports_exit_code_times_and_history(
