@@ -180,10 +180,6 @@ class RunnerActor(Actor):
         self._tasks.tell("on_exit", task_id, exit_code(run.returncode), run.kill_reason)
         self._release(task_id)
 
-    def running(self) -> int:
-        """Return how many runs have not ended."""
-        return len(self._runs)
-
     def end_orphans(self, groups: list[tuple[str, int, float]]) -> None:
         """SIGKILL the groups of runs a previous server left behind.
 

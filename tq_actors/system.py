@@ -200,7 +200,9 @@ class TaskQueueSystem:
             max_bytes or defaults.MAX_LOG_READ_BYTES, defaults.MAX_LOG_READ_BYTES
         )
         task = self.get_task(task_id)
-        return self.logs.read(task.id, offset, max_bytes, ended=task.status.terminal)
+        # A tracking-only task never writes output: its log is complete.
+        ended = task.status.terminal or not task.command
+        return self.logs.read(task.id, offset, max_bytes, ended=ended)
 
     def subscribe(self, subscriber: Subscriber) -> int:
         """Deliver every committed event batch to subscriber. Blocks briefly."""

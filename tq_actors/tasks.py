@@ -227,6 +227,7 @@ class TaskActor(Actor):
             exit_code=None,
             finished_at=None,
             started_at=None,
+            pid=0,
         )
         self._live[task_id] = queued
         self._recent.pop(task_id, None)

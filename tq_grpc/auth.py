@@ -19,15 +19,16 @@ OPEN_PREFIXES = ("/grpc.health.v1.Health/",)
 DENIED = "A valid API key is required: send 'authorization: Bearer <key>'."
 
 
-def key_from_metadata(metadata: Sequence[tuple[str, Any]] | None) -> str:
-    """Return the key a caller sent, or an empty string."""
+def keys_from_metadata(metadata: Sequence[tuple[str, Any]] | None) -> list[str]:
+    """Return the keys a caller sent (x-api-key, authorization: Bearer)."""
+    keys = []
     for name, value in metadata or ():
         text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
         if name == "x-api-key":
-            return str(text)
-        if name == "authorization" and text.lower().startswith("bearer "):
-            return str(text[7:].strip())
-    return ""
+            keys.append(str(text))
+        elif name == "authorization" and text.lower().startswith("bearer "):
+            keys.append(str(text[7:].strip()))
+    return keys
 
 
 def key_matches(sent: str, expected: str) -> bool:
@@ -53,8 +54,9 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
         method: str = handler_call_details.method  # type: ignore[attr-defined]
         if handler is None or method.startswith(OPEN_PREFIXES):
             return handler
-        sent = key_from_metadata(handler_call_details.invocation_metadata)  # type: ignore[attr-defined]
-        if key_matches(sent, self._api_key):
+        metadata = handler_call_details.invocation_metadata  # type: ignore[attr-defined]
+        matches = [key_matches(k, self._api_key) for k in keys_from_metadata(metadata)]
+        if any(matches):
             return handler
         logger.info("%s refused: missing or wrong API key", method)
         return _denying(handler)

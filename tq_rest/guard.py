@@ -17,22 +17,25 @@ DENIED = (
 )
 
 
-def sent_key(headers: Headers) -> str:
-    """Return the key a caller sent in its headers, or an empty string."""
+def sent_keys(headers: Headers) -> list[str]:
+    """Return the keys a caller sent (X-API-Key, Authorization: Bearer)."""
+    keys = []
     raw = headers.get("x-api-key")
-    if raw is None:
-        authorization = headers.get("authorization", "")
-        scheme, _, credentials = authorization.partition(" ")
-        if scheme.lower() != "bearer":
-            return ""
-        raw = credentials
+    if raw is not None:
+        keys.append(raw)
+    scheme, _, credentials = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        keys.append(credentials)
     # Starlette decodes headers as latin-1; keys are compared as UTF-8.
-    return raw.strip().encode("latin-1").decode("utf-8", "replace")
+    return [key.strip().encode("latin-1").decode("utf-8", "replace") for key in keys]
 
 
 def authorized(headers: Headers, api_key: str) -> bool:
-    """Return whether no key is configured or the headers carry the right one."""
-    return not api_key or key_matches(sent_key(headers), api_key)
+    """Return whether no key is configured or either header carries the key."""
+    if not api_key:
+        return True
+    matches = [key_matches(key, api_key) for key in sent_keys(headers)]
+    return any(matches)
 
 
 class ApiKeyGuard:

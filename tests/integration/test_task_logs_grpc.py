@@ -71,3 +71,17 @@ def test_follow_task_log_streams_lines_as_printed_and_ends_with_the_task(
     assert len(arrivals) >= 3, "the output arrived in one piece, not streamed"
     assert arrivals[0][0] < ended - 0.5
     assert get_task(srv, task.id).status == common_pb2.TASK_STATUS_COMPLETED
+
+
+def test_following_the_log_of_a_tracking_only_task_ends_at_once(
+    shared_server: ServerProcess,
+) -> None:
+    task = create_task(shared_server, "tracking only")
+
+    chunks = list(
+        shared_server.tasks.FollowTaskLog(
+            tasks_pb2.FollowTaskLogRequest(id=task.id), timeout=5
+        )
+    )
+
+    assert chunks == []

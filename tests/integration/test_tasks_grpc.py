@@ -173,6 +173,7 @@ def test_retrying_a_failed_task_runs_it_again_as_attempt_two(
     assert failed.status_reason == "exit code 3"
     assert retried.status == PENDING
     assert not retried.HasField("exit_code")
+    assert (failed.pid > 0, retried.pid) == (True, 0)
     assert (again.status, again.exit_code, again.attempt) == (FAILED, 3, 2)
     history = srv.tasks.GetTaskHistory(tasks_pb2.GetTaskHistoryRequest(id=task.id))
     assert [e.to_status for e in history.events] == [

@@ -70,6 +70,25 @@ def test_a_bearer_token_or_an_x_api_key_header_is_accepted(
     assert created.status_code == 201
 
 
+def test_one_right_key_is_enough_whichever_header_carries_it(
+    keyed: RestServer,
+) -> None:
+    with keyed.client(key="") as plain:
+        right_bearer = plain.get(
+            "/stats",
+            headers={"Authorization": f"Bearer {KEY}", "X-API-Key": "wrong"},
+        )
+        right_header = plain.get(
+            "/stats", headers={"Authorization": "Bearer wrong", "X-API-Key": KEY}
+        )
+        both_wrong = plain.get(
+            "/stats", headers={"Authorization": "Bearer wrong", "X-API-Key": "no"}
+        )
+
+    assert (right_bearer.status_code, right_header.status_code) == (200, 200)
+    assert both_wrong.status_code == 401
+
+
 def test_health_shows_details_only_to_a_caller_with_the_key(
     keyed: RestServer,
 ) -> None:
