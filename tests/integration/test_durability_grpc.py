@@ -38,7 +38,7 @@ def test_a_clean_restart_keeps_every_task_with_its_status_history_and_log(
     failed = create_task(srv, "failed", "exit 3")
     wait_settled(srv, completed.id)
     wait_settled(srv, failed.id)
-    blocker = create_task(srv, "blocker", "sleep 5")
+    blocker = create_task(srv, "blocker", "sleep 30")
     wait_running(srv, blocker.id)
     cancelled = create_task(srv, "cancelled", "true")
     srv.tasks.CancelTask(tasks_pb2.CancelTaskRequest(id=cancelled.id, reason="no"))

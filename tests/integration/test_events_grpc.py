@@ -27,6 +27,7 @@ class EventWatch:
         self._call = server.tasks.WatchEvents(request)
         self._events: queue.Queue[tasks_pb2.TaskEvent] = queue.Queue()
         self.error: grpc.RpcError | None = None
+        self.probes: set[str] = set()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
@@ -48,7 +49,7 @@ class EventWatch:
     def until_subscribed(self, project_id: str = "", timeout: float = 5.0) -> None:
         """Create tracking-only probe tasks until the stream shows one of them."""
         deadline = time.monotonic() + timeout
-        probes: set[str] = set()
+        probes = self.probes
         while time.monotonic() < deadline:
             probe = create_task(self._server, "probe", project_id=project_id)
             probes.add(probe.id)
@@ -135,5 +136,6 @@ def test_watch_events_of_a_project_leaves_out_other_tasks(
         inside = create_task(srv, "inside", "true", project_id=project.id)
         events = watch.events_of(inside.id, COMPLETED)
 
-    assert {e.task_id for e in events} == {inside.id}
+    # A probe's event may still arrive late when the machine is busy.
+    assert {e.task_id for e in events} - watch.probes == {inside.id}
     assert all(e.project_id == project.id for e in events)

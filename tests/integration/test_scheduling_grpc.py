@@ -24,7 +24,7 @@ def test_tasks_run_by_priority_then_in_creation_order(
 ) -> None:
     srv = server(slots=1)
     order = shlex.quote(str(tmp_path / "order.txt"))
-    blocker = create_task(srv, "blocker", "sleep 0.5")
+    blocker = create_task(srv, "blocker", "sleep 60")
     wait_running(srv, blocker.id)
     wanted = [
         ("low", common_pb2.PRIORITY_LOW),
@@ -38,6 +38,7 @@ def test_tasks_run_by_priority_then_in_creation_order(
         create_task(srv, name, f"echo {name} >> {order}", priority=priority)
         for name, priority in wanted
     ]
+    srv.tasks.CancelTask(tasks_pb2.CancelTaskRequest(id=blocker.id), timeout=30)
     done = [wait_settled(srv, task.id, timeout=10) for task in created]
 
     blocker_end = seconds(get_task(srv, blocker.id).finished_at)

@@ -106,7 +106,7 @@ def test_cancelling_a_pending_task_means_it_never_starts(
     server: ServerFactory,
 ) -> None:
     srv = server(slots=1)
-    blocker = create_task(srv, "blocker", "sleep 5")
+    blocker = create_task(srv, "blocker", "sleep 30")
     wait_running(srv, blocker.id)
     queued = create_task(srv, "queued", "echo should-not-run")
 
