@@ -138,7 +138,7 @@ async def test_close_streams_ends_open_event_and_log_streams(
 ) -> None:
     app = create_app(grpc_target=rest_server.target, settings=Settings())
     with rest_server.client() as http:
-        silent = create_task(http, "silent")
+        silent = create_task(http, "silent", command="sleep 30")
 
     async with serving(app) as client:
 
@@ -152,6 +152,8 @@ async def test_close_streams_ends_open_event_and_log_streams(
         close_streams(app)
         answers = await asyncio.wait_for(asyncio.gather(events, logs), timeout=5)
 
+    with rest_server.client() as http:
+        http.post(f"/tasks/{silent['id']}/cancel", json={"reason": "done"})
     assert [a.status_code for a in answers] == [200, 200]
     assert answers[0].text.startswith(": stream open")
     assert answers[1].content == b""
