@@ -13,7 +13,6 @@ import bisect
 import dataclasses
 import logging
 import time
-import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
@@ -36,17 +35,17 @@ from tq_actors.models import (
     Totals,
     evolve,
 )
+from tq_actors.records import index_ops, new_task, same_request
 from tq_actors.runner import RunRequest
 from tq_actors.scheduler import Entry
 from tq_actors.store import Op, Store
 from tq_actors.store import keys as k
-from tq_actors.store.codec import decode_task, encode_event, encode_task
+from tq_actors.store.codec import decode_task, encode_event
 
 logger = logging.getLogger(__name__)
 
 _RECENT_LIMIT = 10_000
 _SCAN_CHUNK = 10_000
-TRACKING_ONLY = "tracking only: the task has no command to run"
 
 
 class TaskActor(Actor):
@@ -136,13 +135,14 @@ class TaskActor(Actor):
             if existing is not None:
                 created.append(existing)
                 continue
-            task = self._new_task(spec, now)
+            self._task_seq += 1
+            task = new_task(spec, self._task_seq, now)
             self._live[task.id] = task
             self._counts[task.status] += 1
             if task.idempotency_key:
                 self._idempotency[task.idempotency_key] = task.id
                 ops.append(("idx_idem", task.idempotency_key.encode(), k.uid(task.id)))
-            ops.extend(_index_ops(None, task))
+            ops.extend(index_ops(None, task))
             events.append(self._event(task, None, "created", now))
             created.append(task)
             fresh.append(task)
@@ -170,7 +170,7 @@ class TaskActor(Actor):
         if "tags" in values:
             values["tags"] = tuple(values["tags"])
         updated = evolve(task, **values, updated_at=time.time())
-        ops = _index_ops(task, updated)
+        ops = index_ops(task, updated)
         self._live[task_id] = updated
         ticket = self._commit(ops, [])
         if updated.priority != task.priority or updated.command != task.command:
@@ -428,7 +428,7 @@ class TaskActor(Actor):
         assert self._scheduler is not None
         for task in tasks:
             self._scheduler.tell("remove", task.id)
-            ops.extend(_index_ops(task, None))
+            ops.extend(index_ops(task, None))
             if task.idempotency_key:
                 ops.append(("idx_idem", task.idempotency_key.encode(), None))
                 self._idempotency.pop(task.idempotency_key, None)
@@ -463,7 +463,7 @@ class TaskActor(Actor):
         )
         self._counts[task.status] -= 1
         self._counts[status] += 1
-        ops.extend(_index_ops(task, changed))
+        ops.extend(index_ops(task, changed))
         events.append(self._event(changed, task.status, reason, now))
         return changed
 
@@ -559,32 +559,6 @@ class TaskActor(Actor):
             )
         return task
 
-    def _new_task(self, spec: TaskSpec, now: float) -> Task:
-        self._task_seq += 1
-        return Task(
-            id=str(uuid.uuid4()),
-            seq=self._task_seq,
-            name=spec.name,
-            command=spec.command,
-            description=spec.description,
-            project_id=spec.project_id,
-            priority=spec.priority,
-            status=TaskStatus.PENDING,
-            depends_on=spec.depends_on,
-            working_dir=spec.working_dir,
-            env=spec.env,
-            timeout_seconds=spec.timeout_seconds,
-            max_retries=spec.max_retries,
-            retry_delay_seconds=spec.retry_delay_seconds,
-            start_after=spec.start_after,
-            tags=spec.tags,
-            idempotency_key=spec.idempotency_key,
-            development_workflow=spec.development_workflow,
-            created_at=now,
-            updated_at=now,
-            status_reason="" if spec.command else TRACKING_ONLY,
-        )
-
     def _idempotent(self, key: str) -> Task | None:
         if not key:
             return None
@@ -608,7 +582,7 @@ class TaskActor(Actor):
                 continue
             earlier = seen.setdefault(key, spec)
             existing = self._idempotent(key)
-            if existing is not None and not _same_request(existing, spec):
+            if existing is not None and not same_request(existing, spec):
                 raise AlreadyExists(
                     f"idempotency_key {key[:64]!r} was used for task {existing.id} "
                     "with other fields; use a new key for a different task."
@@ -646,49 +620,3 @@ class TaskActor(Actor):
             if len(chunk) < _SCAN_CHUNK:
                 return
             after = chunk[-1][0]
-
-
-_REQUEST_FIELDS = (
-    "name",
-    "command",
-    "description",
-    "project_id",
-    "priority",
-    "working_dir",
-    "env",
-    "timeout_seconds",
-    "tags",
-)
-
-
-def _same_request(task: Task, spec: TaskSpec) -> bool:
-    """Whether a spec asks for the task that an idempotency key already made."""
-    return all(getattr(task, f) == getattr(spec, f) for f in _REQUEST_FIELDS)
-
-
-def _index_ops(old: Task | None, new: Task | None) -> list[Op]:
-    """Return the record and index changes that turn old into new."""
-    ops: list[Op] = []
-    if old is not None:
-        seq = k.u64(old.seq)
-        if new is None or new.status != old.status:
-            ops.append(("idx_status", k.small(old.status) + seq, None))
-        if new is None or new.priority != old.priority:
-            ops.append(("idx_priority", k.small(old.priority) + seq, None))
-        if new is None:
-            ops.append(("idx_created", seq, None))
-            ops.append(("tasks", k.uid(old.id), None))
-            if old.project_id:
-                ops.append(("idx_project", k.uid(old.project_id) + seq, None))
-    if new is not None:
-        seq, raw_id = k.u64(new.seq), k.uid(new.id)
-        ops.append(("tasks", raw_id, encode_task(new)))
-        if old is None or new.status != old.status:
-            ops.append(("idx_status", k.small(new.status) + seq, raw_id))
-        if old is None or new.priority != old.priority:
-            ops.append(("idx_priority", k.small(new.priority) + seq, raw_id))
-        if old is None:
-            ops.append(("idx_created", seq, raw_id))
-            if new.project_id:
-                ops.append(("idx_project", k.uid(new.project_id) + seq, raw_id))
-    return ops

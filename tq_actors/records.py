@@ -1,0 +1,85 @@
+"""Pure functions on task records: new tasks, index entries, request matching."""
+
+from __future__ import annotations
+
+import uuid
+
+from tq_actors.models import Task, TaskSpec, TaskStatus
+from tq_actors.store import Op
+from tq_actors.store import keys as k
+from tq_actors.store.codec import encode_task
+
+TRACKING_ONLY = "tracking only: the task has no command to run"
+
+
+def new_task(spec: TaskSpec, seq: int, now: float) -> Task:
+    """Return the pending task a validated spec creates."""
+    return Task(
+        id=str(uuid.uuid4()),
+        seq=seq,
+        name=spec.name,
+        command=spec.command,
+        description=spec.description,
+        project_id=spec.project_id,
+        priority=spec.priority,
+        status=TaskStatus.PENDING,
+        depends_on=spec.depends_on,
+        working_dir=spec.working_dir,
+        env=spec.env,
+        timeout_seconds=spec.timeout_seconds,
+        max_retries=spec.max_retries,
+        retry_delay_seconds=spec.retry_delay_seconds,
+        start_after=spec.start_after,
+        tags=spec.tags,
+        idempotency_key=spec.idempotency_key,
+        development_workflow=spec.development_workflow,
+        created_at=now,
+        updated_at=now,
+        status_reason="" if spec.command else TRACKING_ONLY,
+    )
+
+
+_REQUEST_FIELDS = (
+    "name",
+    "command",
+    "description",
+    "project_id",
+    "priority",
+    "working_dir",
+    "env",
+    "timeout_seconds",
+    "tags",
+)
+
+
+def same_request(task: Task, spec: TaskSpec) -> bool:
+    """Whether a spec asks for the task that an idempotency key already made."""
+    return all(getattr(task, f) == getattr(spec, f) for f in _REQUEST_FIELDS)
+
+
+def index_ops(old: Task | None, new: Task | None) -> list[Op]:
+    """Return the record and index changes that turn old into new."""
+    ops: list[Op] = []
+    if old is not None:
+        seq = k.u64(old.seq)
+        if new is None or new.status != old.status:
+            ops.append(("idx_status", k.small(old.status) + seq, None))
+        if new is None or new.priority != old.priority:
+            ops.append(("idx_priority", k.small(old.priority) + seq, None))
+        if new is None:
+            ops.append(("idx_created", seq, None))
+            ops.append(("tasks", k.uid(old.id), None))
+            if old.project_id:
+                ops.append(("idx_project", k.uid(old.project_id) + seq, None))
+    if new is not None:
+        seq, raw_id = k.u64(new.seq), k.uid(new.id)
+        ops.append(("tasks", raw_id, encode_task(new)))
+        if old is None or new.status != old.status:
+            ops.append(("idx_status", k.small(new.status) + seq, raw_id))
+        if old is None or new.priority != old.priority:
+            ops.append(("idx_priority", k.small(new.priority) + seq, raw_id))
+        if old is None:
+            ops.append(("idx_created", seq, raw_id))
+            if new.project_id:
+                ops.append(("idx_project", k.uid(new.project_id) + seq, raw_id))
+    return ops
