@@ -10,6 +10,7 @@ Importing this package loads only the client side; the server is assembled
 by ``task-queue serve``.
 """
 
+from taskqueue.aio import AsyncTaskQueueClient
 from taskqueue.client import TaskQueueClient
 from taskqueue.errors import (
     AuthenticationError,
@@ -24,6 +25,7 @@ from taskqueue.errors import (
 from taskqueue.models import Dependency, Ping, Project, Stats, Task, TaskEvent
 
 __all__ = [
+    "AsyncTaskQueueClient",
     "AuthenticationError",
     "ConflictError",
     "ConnectionError",

@@ -37,8 +37,8 @@ from tq_grpc.settings import SettingsError, client_target, load_settings
 
 logger = logging.getLogger(__name__)
 
-_MAX_PAGE_SIZE = 1000
-_POLL_SECONDS = 0.1
+MAX_PAGE_SIZE = 1000
+POLL_SECONDS = 0.1
 
 # Longer than any sensible SIGTERM grace period of the server.
 CANCEL_TIMEOUT_SECONDS = 300.0
@@ -67,11 +67,11 @@ class TaskQueueClient:
         timeout: float = 30,
         api_key: str | None = None,
     ) -> None:
-        self.target, api_key = _resolve(url, api_key)
+        self.target, api_key = resolve_target(url, api_key)
         self.timeout = timeout
         self._metadata = (("authorization", f"Bearer {api_key}"),) if api_key else ()
         self._channel = grpc.insecure_channel(
-            self.target, options=_channel_options(self.target)
+            self.target, options=channel_options(self.target)
         )
         self._tasks = tasks_pb2_grpc.TaskServiceStub(self._channel)
         self._projects = projects_pb2_grpc.ProjectServiceStub(self._channel)
@@ -362,7 +362,7 @@ class TaskQueueClient:
                 raise TimeoutError(
                     f"Task {task_id} is still {task.status} after {timeout:g}s."
                 )
-            time.sleep(_POLL_SECONDS)
+            time.sleep(POLL_SECONDS)
 
     # Server
 
@@ -420,8 +420,8 @@ class TaskQueueClient:
         if limit is not None and limit <= 0:
             return found
         while True:
-            wanted = _MAX_PAGE_SIZE if limit is None else limit - len(found)
-            request.page_size = min(wanted, _MAX_PAGE_SIZE)
+            wanted = MAX_PAGE_SIZE if limit is None else limit - len(found)
+            request.page_size = min(wanted, MAX_PAGE_SIZE)
             response = self._call(method, request)
             found.extend(getattr(response, field))
 
@@ -431,14 +431,15 @@ class TaskQueueClient:
             request.page_token = response.next_page_token
 
 
-def _channel_options(target: str) -> list[tuple[str, Any]]:
+def channel_options(target: str) -> list[tuple[str, Any]]:
+    """Return channel options for a target: no proxy for loopback addresses."""
     # An http_proxy meant for the internet must not capture loopback traffic.
     host = target.rpartition(":")[0].strip("[]")
     loopback = host == "localhost" or host.startswith("127.") or host == "::1"
     return [("grpc.enable_http_proxy", 0)] if loopback else []
 
 
-def _resolve(url: str | None, api_key: str | None) -> tuple[str, str | None]:
+def resolve_target(url: str | None, api_key: str | None) -> tuple[str, str | None]:
     """Return the target and API key, falling back on the server's settings."""
     try:
         settings = load_settings()

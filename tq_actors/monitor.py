@@ -40,6 +40,7 @@ class Monitor:
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
         self._stopping = False
+        self._pipes: set[_Pipe] = set()
         self._thread = threading.Thread(target=self._run, name="runner-io", daemon=True)
         self._thread.start()
 
@@ -69,11 +70,14 @@ class Monitor:
         self.call(lambda: self._watch(process, pipe_fd, sink, on_exit))
 
     def stop(self) -> None:
-        """Stop the thread; output not yet read is left in the pipes."""
+        """Copy what the pipes hold into the logs, close them, stop the thread."""
         self.call(self._request_stop)
         self._thread.join(timeout=5)
 
     def _request_stop(self) -> None:
+        for pipe in list(self._pipes):
+            pipe.drain()
+            self._close(pipe)
         self._stopping = True
 
     def _watch(
@@ -84,6 +88,7 @@ class Monitor:
         on_exit: ExitCallback,
     ) -> None:
         pipe = _Pipe(pipe_fd, sink)
+        self._pipes.add(pipe)
         pidfd = os.pidfd_open(process.pid)
 
         def readable() -> None:
@@ -103,6 +108,7 @@ class Monitor:
         self._selector.register(pidfd, selectors.EVENT_READ, exited)
 
     def _close(self, pipe: _Pipe) -> None:
+        self._pipes.discard(pipe)
         if not pipe.closed:
             self._selector.unregister(pipe.fd)
             pipe.close()

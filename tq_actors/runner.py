@@ -77,8 +77,16 @@ class RunnerActor(Actor):
         self._scheduler = scheduler
 
     def on_stop(self) -> None:
-        """End every run and stop the monitor thread."""
-        for run in self._runs.values():
+        """End every run (SIGTERM, SIGKILL after the grace) and stop the monitor."""
+        runs = list(self._runs.values())
+        if runs:
+            logger.info("Runner: stopping; ending %d running task(s)", len(runs))
+        for run in runs:
+            _signal_group(run.pgid, signal.SIGTERM)
+        deadline = time.monotonic() + self._grace_seconds
+        while time.monotonic() < deadline and any(group_alive(r.pgid) for r in runs):
+            time.sleep(_GROUP_POLL_SECONDS)
+        for run in runs:
             _signal_group(run.pgid, signal.SIGKILL)
         self._monitor.stop()
         for run in self._runs.values():

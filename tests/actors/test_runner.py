@@ -146,3 +146,20 @@ def test_group_alive_sees_a_grandchild_after_its_leader_has_exited() -> None:
     while group_alive(leader.pid):
         assert time.monotonic() < deadline
         time.sleep(0.02)
+
+
+def test_stopping_the_runner_lets_a_task_handle_sigterm_first(
+    runner: Handle, seen: queue.Queue[tuple[str, tuple[Any, ...]]], tmp_path: Path
+) -> None:
+    command = "trap 'echo bye; exit 0' TERM; echo up; sleep 30 & wait"
+    runner.tell("run", run("t6", command))
+    pgid = next_call(seen, "on_started")[1]
+    deadline = time.monotonic() + 5
+    while not (tmp_path / "t6.log").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+    runner.stop()
+
+    assert not group_alive(pgid)
+    assert (tmp_path / "t6.log").read_bytes() == b"up\nbye\n"
