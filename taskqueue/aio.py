@@ -22,7 +22,6 @@ from taskqueue.client import (
 from taskqueue.errors import from_rpc_error
 from taskqueue.models import (
     PRIORITY,
-    PROJECT_STATUS,
     TASK_STATUS,
     Dependency,
     Ping,
@@ -30,7 +29,9 @@ from taskqueue.models import (
     Stats,
     Task,
     TaskEvent,
+    project_create,
     task_spec,
+    task_update,
 )
 from tq_grpc._gen import (
     projects_pb2,
@@ -102,12 +103,12 @@ class AsyncTaskQueueClient:
         required_reviews: int | None = None,
     ) -> Project:
         """Create a project; ``status`` defaults to "active" on the server."""
-        request = projects_pb2.CreateProjectRequest(
-            name=name,
-            description=description,
-            status=PROJECT_STATUS.to_filter(status),
-            parent_id=parent_id or "",
-            tags=list(tags or ()),
+        request = project_create(
+            name,
+            description,
+            status=status,
+            parent_id=parent_id,
+            tags=tags,
             max_parallel=max_parallel,
             coverage_threshold=coverage_threshold,
             required_reviews=required_reviews,
@@ -218,23 +219,19 @@ class AsyncTaskQueueClient:
         tags: Iterable[str] | None = None,
     ) -> Task:
         """Change the fields given of a pending task; ``env``/``tags`` replace."""
-        request = tasks_pb2.UpdateTaskRequest(
-            id=task_id,
+        request = task_update(
+            task_id,
             name=name,
             command=command,
             description=description,
-            priority=PRIORITY.to_proto(priority) if priority else None,
+            priority=priority,
             working_dir=working_dir,
+            env=env,
             timeout_seconds=timeout_seconds,
             max_retries=max_retries,
             retry_delay_seconds=retry_delay_seconds,
+            tags=tags,
         )
-        if env is not None:
-            request.env.update(env)
-            request.update_env = True
-        if tags is not None:
-            request.tags.extend(tags)
-            request.update_tags = True
         response = await self._call(self._tasks.UpdateTask, request)
         return Task.from_proto(response.task)
 

@@ -23,7 +23,9 @@ from taskqueue.models import (
     Stats,
     Task,
     TaskEvent,
+    project_create,
     task_spec,
+    task_update,
 )
 from tq_grpc._gen import (
     projects_pb2,
@@ -109,12 +111,12 @@ class TaskQueueClient:
         required_reviews: int | None = None,
     ) -> Project:
         """Create a project; ``status`` defaults to "active" on the server."""
-        request = projects_pb2.CreateProjectRequest(
-            name=name,
-            description=description,
-            status=PROJECT_STATUS.to_filter(status),
-            parent_id=parent_id or "",
-            tags=list(tags or ()),
+        request = project_create(
+            name,
+            description,
+            status=status,
+            parent_id=parent_id,
+            tags=tags,
             max_parallel=max_parallel,
             coverage_threshold=coverage_threshold,
             required_reviews=required_reviews,
@@ -273,23 +275,19 @@ class TaskQueueClient:
         tags: Iterable[str] | None = None,
     ) -> Task:
         """Change the fields given of a pending task; ``env``/``tags`` replace."""
-        request = tasks_pb2.UpdateTaskRequest(
-            id=task_id,
+        request = task_update(
+            task_id,
             name=name,
             command=command,
             description=description,
-            priority=PRIORITY.to_proto(priority) if priority else None,
+            priority=priority,
             working_dir=working_dir,
+            env=env,
             timeout_seconds=timeout_seconds,
             max_retries=max_retries,
             retry_delay_seconds=retry_delay_seconds,
+            tags=tags,
         )
-        if env is not None:
-            request.env.update(env)
-            request.update_env = True
-        if tags is not None:
-            request.tags.extend(tags)
-            request.update_tags = True
         response = self._call(self._tasks.UpdateTask, request)
         return Task.from_proto(response.task)
 

@@ -305,6 +305,65 @@ def task_spec(
     return spec
 
 
+def task_update(
+    task_id: str,
+    *,
+    name: str | None = None,
+    command: str | None = None,
+    description: str | None = None,
+    priority: str | None = None,
+    working_dir: str | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout_seconds: int | None = None,
+    max_retries: int | None = None,
+    retry_delay_seconds: float | None = None,
+    tags: Iterable[str] | None = None,
+) -> tasks_pb2.UpdateTaskRequest:
+    """Return the ``UpdateTaskRequest`` that sets only the fields given."""
+    request = tasks_pb2.UpdateTaskRequest(
+        id=task_id,
+        name=name,
+        command=command,
+        description=description,
+        priority=PRIORITY.to_proto(priority) if priority else None,
+        working_dir=working_dir,
+        timeout_seconds=timeout_seconds,
+        max_retries=max_retries,
+        retry_delay_seconds=retry_delay_seconds,
+    )
+    if env is not None:
+        request.env.update(env)
+        request.update_env = True
+    if tags is not None:
+        request.tags.extend(tags)
+        request.update_tags = True
+    return request
+
+
+def project_create(
+    name: str,
+    description: str = "",
+    *,
+    status: str | None = None,
+    parent_id: str | None = None,
+    tags: Iterable[str] | None = None,
+    max_parallel: int = 0,
+    coverage_threshold: float | None = None,
+    required_reviews: int | None = None,
+) -> projects_pb2.CreateProjectRequest:
+    """Return the ``CreateProjectRequest`` for the fields a caller gives."""
+    return projects_pb2.CreateProjectRequest(
+        name=name,
+        description=description,
+        status=PROJECT_STATUS.to_filter(status),
+        parent_id=parent_id or "",
+        tags=list(tags or ()),
+        max_parallel=max_parallel,
+        coverage_threshold=coverage_threshold,
+        required_reviews=required_reviews,
+    )
+
+
 def _dependency(item: str | Dependency) -> tasks_pb2.Dependency:
     if isinstance(item, str):
         item = Dependency(item)
