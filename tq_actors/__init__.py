@@ -26,6 +26,11 @@ from tq_actors.models import (
     TaskEvent,
     TaskSpec,
     TaskStatus,
+    Workflow,
+    WorkflowSpec,
+    WorkflowStatus,
+    WorkflowTaskSpec,
+    WorkflowView,
 )
 from tq_actors.store import MemoryStore, RocksStore, Store
 from tq_actors.system import SystemConfig, TaskQueueSystem
@@ -58,5 +63,10 @@ __all__ = [
     "TaskQueueSystem",
     "TaskSpec",
     "TaskStatus",
+    "Workflow",
+    "WorkflowSpec",
+    "WorkflowStatus",
+    "WorkflowTaskSpec",
+    "WorkflowView",
     "validate",
 ]

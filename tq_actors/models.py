@@ -116,6 +116,12 @@ class Task:
     started_at: float | None = None
     finished_at: float | None = None
     pid: int = 0
+    workflow_id: str = ""
+    retry_at: float | None = None
+    # Automatic retries used since the task was created or last retried by hand.
+    auto_retries: int = 0
+    # Filled in when a task is read, never stored: why it is not running yet.
+    blocked_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +138,9 @@ class TaskChanges:
     max_retries: int | None = None
     retry_delay_seconds: float | None = None
     tags: tuple[str, ...] | None = None
+    depends_on: tuple[Dependency, ...] | None = None
+    start_after: float | None = None
+    clear_start_after: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +205,68 @@ class ProjectChanges:
     required_reviews: int | None = None
 
 
+class WorkflowStatus(IntEnum):
+    """Status of a workflow, derived from its tasks."""
+
+    PENDING = 1
+    RUNNING = 2
+    COMPLETED = 3
+    FAILED = 4
+    CANCELLED = 5
+
+    @property
+    def label(self) -> str:
+        """Lower-case name used in messages and JSON."""
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowTaskSpec:
+    """One task of a workflow request; ``after`` names other tasks by key."""
+
+    key: str
+    spec: TaskSpec
+    after: tuple[tuple[str, Condition], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowSpec:
+    """What a client gives to create a workflow."""
+
+    name: str
+    tasks: tuple[WorkflowTaskSpec, ...]
+    description: str = ""
+    project_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Workflow:
+    """A stored workflow: its tasks by key, in creation order."""
+
+    id: str
+    seq: int
+    name: str
+    description: str
+    project_id: str
+    keys: tuple[str, ...]
+    task_ids: tuple[str, ...]
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowView:
+    """A workflow as read: status and counts derived from its tasks.
+
+    ``tasks`` holds the tasks in the workflow's key order (a deleted task is
+    left out); it is empty in lists.
+    """
+
+    workflow: Workflow
+    status: WorkflowStatus
+    progress: dict[str, int]
+    tasks: tuple[tuple[str, Task], ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class LogChunk:
     """A slice of a task's output."""
@@ -229,6 +300,7 @@ class Stats:
     running: int
     slots: int
     totals: Totals | None = None
+    paused: bool = False
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}

@@ -12,17 +12,25 @@ from tq_actors.store.codec import encode_task
 TRACKING_ONLY = "tracking only: the task has no command to run"
 
 
-def new_task(spec: TaskSpec, seq: int, now: float) -> Task:
-    """Return the pending task a validated spec creates."""
+def new_task(
+    spec: TaskSpec,
+    seq: int,
+    now: float,
+    *,
+    task_id: str = "",
+    workflow_id: str = "",
+    status: TaskStatus = TaskStatus.PENDING,
+) -> Task:
+    """Return the task a validated spec creates, pending unless told otherwise."""
     return Task(
-        id=str(uuid.uuid4()),
+        id=task_id or str(uuid.uuid4()),
         seq=seq,
         name=spec.name,
         command=spec.command,
         description=spec.description,
         project_id=spec.project_id,
         priority=spec.priority,
-        status=TaskStatus.PENDING,
+        status=status,
         depends_on=spec.depends_on,
         working_dir=spec.working_dir,
         env=spec.env,
@@ -36,6 +44,7 @@ def new_task(spec: TaskSpec, seq: int, now: float) -> Task:
         created_at=now,
         updated_at=now,
         status_reason="" if spec.command else TRACKING_ONLY,
+        workflow_id=workflow_id,
     )
 
 
@@ -49,6 +58,10 @@ _REQUEST_FIELDS = (
     "env",
     "timeout_seconds",
     "tags",
+    "depends_on",
+    "max_retries",
+    "retry_delay_seconds",
+    "start_after",
 )
 
 
@@ -83,3 +96,12 @@ def index_ops(old: Task | None, new: Task | None) -> list[Op]:
             if new.project_id:
                 ops.append(("idx_project", k.uid(new.project_id) + seq, raw_id))
     return ops
+
+
+def dependency_ops(task: Task, *, remove: bool = False) -> list[Op]:
+    """Return the reverse-edge index entries of a task's dependencies."""
+    raw_id = k.uid(task.id)
+    value = None if remove else b""
+    return [
+        ("idx_dependents", k.uid(d.task_id) + raw_id, value) for d in task.depends_on
+    ]

@@ -1,8 +1,9 @@
-"""SchedulerActor: the ready queue and the concurrency limits.
+"""SchedulerActor: the ready queue, the concurrency limits and the pause.
 
 Tasks wait in one heap ordered by priority, then creation sequence. A task
 whose project is at its limit or on hold waits in that project's own heap
 until the project frees up. A slot is held from dispatch until ``release``.
+While the queue is paused nothing is dispatched.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class SchedulerActor(Actor):
         self._running: dict[str, str] = {}
         self._project_running: Counter[str] = Counter()
         self._limits: dict[str, ProjectLimit] = {}
+        self._paused = False
+        self._after_release: dict[str, Entry] = {}
         self._tasks: Handle | None = None
 
     def bind(self, tasks: Handle) -> None:
@@ -78,6 +81,9 @@ class SchedulerActor(Actor):
         if project_id:
             self._project_running[project_id] -= 1
             self._unhold(project_id)
+        waiting = self._after_release.pop(task_id, None)
+        if waiting is not None:
+            heapq.heappush(self._heap, waiting)
         self._pump()
 
     def set_project(self, project_id: str, limit: ProjectLimit) -> None:
@@ -93,14 +99,45 @@ class SchedulerActor(Actor):
             heapq.heappush(self._heap, entry)
         self._pump()
 
-    def stats(self) -> tuple[int, int, int]:
-        """Return (queued, running, slots)."""
-        return len(self._queued), len(self._running), self._slots
+    def set_paused(self, paused: bool) -> None:
+        """Stop or restart dispatching."""
+        self._paused = paused
+        self._pump()
+
+    def stats(self) -> tuple[int, int, int, bool]:
+        """Return (queued, running, slots, paused)."""
+        return len(self._queued), len(self._running), self._slots, self._paused
+
+    def why(self, task_ids: list[str]) -> dict[str, str]:
+        """Say, for each queued task, what keeps it from running now."""
+        reasons: dict[str, str] = {}
+        for task_id in task_ids:
+            entry = self._queued.get(task_id)
+            if entry is None:
+                continue
+            project_id = entry.project_id
+            limit = self._limits.get(project_id) if project_id else None
+            if self._paused:
+                reasons[task_id] = "the queue is paused"
+            elif limit is not None and limit.on_hold:
+                reasons[task_id] = f"project {project_id} is on hold"
+            elif limit is not None and self._blocked(project_id):
+                reasons[task_id] = (
+                    f"project {project_id} is at its limit of "
+                    f"{limit.max_parallel} running task(s)"
+                )
+            elif len(self._running) >= self._slots:
+                reasons[task_id] = f"all {self._slots} slots are busy"
+        return reasons
 
     def _pump(self) -> None:
-        while self._heap and len(self._running) < self._slots:
+        while self._heap and len(self._running) < self._slots and not self._paused:
             entry = heapq.heappop(self._heap)
             if self._queued.get(entry.task_id) is not entry:
+                continue
+            if entry.task_id in self._running:
+                # A new attempt queued before the last one's slot came back.
+                self._after_release[entry.task_id] = entry
                 continue
             if self._blocked(entry.project_id):
                 heapq.heappush(self._held.setdefault(entry.project_id, []), entry)

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tq_actors import defaults, validate
+from tq_actors import defaults, graph, validate
 from tq_actors.actor import Handle
-from tq_actors.errors import InvalidArgument, ProjectNotFound, TaskNotFound
+from tq_actors.errors import InvalidArgument, NotFound, ProjectNotFound, TaskNotFound
 from tq_actors.events import EventBusActor, Subscriber
 from tq_actors.logs import LogFiles
 from tq_actors.models import (
@@ -33,13 +35,23 @@ from tq_actors.models import (
     TaskSpec,
     TaskStatus,
     Totals,
+    Workflow,
+    WorkflowSpec,
+    WorkflowView,
+    evolve,
 )
 from tq_actors.projects import ProjectActor
+from tq_actors.records import TRACKING_ONLY
 from tq_actors.runner import RunnerActor
 from tq_actors.scheduler import SchedulerActor
 from tq_actors.store import Store
 from tq_actors.store import keys as k
-from tq_actors.store.codec import decode_event, decode_project, decode_task
+from tq_actors.store.codec import (
+    decode_event,
+    decode_project,
+    decode_task,
+    decode_workflow,
+)
 from tq_actors.tasks import TaskActor
 
 logger = logging.getLogger(__name__)
@@ -130,12 +142,54 @@ class TaskQueueSystem:
         return self._tasks.ask("create", checked)
 
     def get_task(self, task_id: str) -> Task:
-        """Return a task's committed state."""
+        """Return a task's committed state, with why it waits if it does."""
+        return self.explain([self._stored_task(task_id)])[0]
+
+    def _stored_task(self, task_id: str) -> Task:
         task_id = validate.task_id(task_id)
         raw = self.store.get("tasks", k.uid(task_id))
         if raw is None:
             raise TaskNotFound(task_id)
         return decode_task(raw)
+
+    def explain(self, tasks: list[Task]) -> list[Task]:
+        """Fill in ``blocked_by`` of each task that waits. Blocks briefly."""
+        now = time.time()
+        reasons: dict[str, str] = {}
+        queued: list[str] = []
+        for task in tasks:
+            if task.status is TaskStatus.WAITING_FOR_DEPENDENCIES:
+                reasons[task.id] = self._awaited(task)
+            elif task.status is not TaskStatus.PENDING:
+                continue
+            elif not task.command:
+                reasons[task.id] = TRACKING_ONLY
+            elif task.retry_at is not None and task.retry_at > now:
+                reasons[task.id] = (
+                    f"next attempt after a failure at {_iso(task.retry_at)}"
+                )
+            elif task.start_after is not None and task.start_after > now:
+                reasons[task.id] = f"start_after {_iso(task.start_after)} not reached"
+            else:
+                queued.append(task.id)
+        if queued:
+            reasons.update(self._scheduler.ask("why", queued).result(timeout=10))
+        if not reasons:
+            return tasks
+        return [
+            evolve(t, blocked_by=reasons[t.id]) if reasons.get(t.id) else t
+            for t in tasks
+        ]
+
+    def _awaited(self, task: Task) -> str:
+        raws = self.store.get_many("tasks", [k.uid(d.task_id) for d in task.depends_on])
+        for dependency, raw in zip(task.depends_on, raws, strict=True):
+            if raw is None:
+                continue
+            found = decode_task(raw)
+            if not found.status.terminal:
+                return graph.waiting_reason(found, dependency.condition)
+        return "dependencies met; about to be queued"
 
     def list_tasks(
         self,
@@ -163,7 +217,8 @@ class TaskQueueSystem:
                 priority is None or task.priority == priority
             )
 
-        return self._page(cf, prefix, wanted, page_size, page_token)
+        tasks, token = self._page(cf, prefix, wanted, page_size, page_token)
+        return self.explain(tasks), token
 
     def update_task(self, task_id: str, changes: TaskChanges) -> Future[Task]:
         """Change a pending task."""
@@ -171,9 +226,9 @@ class TaskQueueSystem:
             "update", validate.task_id(task_id), validate.task_changes(changes)
         )
 
-    def delete_task(self, task_id: str) -> Future[str]:
-        """Delete a task that is not running."""
-        return self._tasks.ask("delete", validate.task_id(task_id))
+    def delete_task(self, task_id: str, *, cascade: bool = False) -> Future[list[str]]:
+        """Delete a task that is not running; with cascade, its dependents too."""
+        return self._tasks.ask("delete", validate.task_id(task_id), cascade)
 
     def cancel_task(self, task_id: str, reason: str) -> Future[Task]:
         """Cancel a task; a running one once its process group has ended."""
@@ -186,7 +241,7 @@ class TaskQueueSystem:
 
     def history(self, task_id: str) -> list[TaskEvent]:
         """Return a task's transitions, oldest first."""
-        task = self.get_task(task_id)
+        task = self._stored_task(task_id)
         items = self.store.scan("events", k.uid(task.id), limit=1 << 30)
         return [decode_event(raw) for _, raw in items]
 
@@ -199,7 +254,7 @@ class TaskQueueSystem:
         max_bytes = min(
             max_bytes or defaults.MAX_LOG_READ_BYTES, defaults.MAX_LOG_READ_BYTES
         )
-        task = self.get_task(task_id)
+        task = self._stored_task(task_id)
         # A tracking-only task never writes output: its log is complete.
         ended = task.status.terminal or not task.command
         return self.logs.read(task.id, offset, max_bytes, ended=ended)
@@ -218,7 +273,7 @@ class TaskQueueSystem:
         totals = self._tasks.ask("totals")
         scheduled = self._scheduler.ask("stats")
         projects = self._projects.ask("count")
-        queued, running, slots = scheduled.result()
+        queued, running, slots, paused = scheduled.result()
         counted: Totals = totals.result()
         return Stats(
             tasks_by_status=counted.tasks_by_status,
@@ -227,7 +282,100 @@ class TaskQueueSystem:
             running=running,
             slots=slots,
             totals=counted,
+            paused=paused,
         )
+
+    def set_paused(self, paused: bool) -> Future[bool]:
+        """Pause or resume dispatching of new tasks."""
+        return self._tasks.ask("set_paused", paused)
+
+    # -- workflows --------------------------------------------------------
+
+    def create_workflow(self, spec: WorkflowSpec) -> Future[WorkflowView]:
+        """Validate a workflow as a DAG and store it with its tasks in one write."""
+        checked, order = validate.workflow_spec(spec)
+        created: Future[tuple[Workflow, tuple[tuple[str, Task], ...]]] = (
+            self._tasks.ask("create_workflow", checked, order)
+        )
+        view: Future[WorkflowView] = Future()
+
+        def ready(done: Future[tuple[Workflow, tuple[tuple[str, Task], ...]]]) -> None:
+            error = done.exception()
+            if error is not None:
+                view.set_exception(error)
+                return
+            workflow, tasks = done.result()
+            status, progress = graph.workflow_status([t for _, t in tasks])
+            view.set_result(WorkflowView(workflow, status, progress, tasks))
+
+        created.add_done_callback(ready)
+        return view
+
+    def get_workflow(self, workflow_id: str) -> WorkflowView:
+        """Return a workflow with its tasks and derived status."""
+        return self._workflow_view(self._stored_workflow(workflow_id), tasks=True)
+
+    def list_workflows(
+        self, *, project_id: str = "", page_size: int = 0, page_token: str = ""
+    ) -> tuple[list[WorkflowView], str]:
+        """Return one page of workflows (without their tasks), and the next token."""
+        project_id = validate.optional_id(project_id, "project_id")
+        if project_id:
+            self.get_project(project_id)
+        size = _page_size(page_size)
+        after = _after(b"", page_token)
+        found: list[WorkflowView] = []
+        scanned = 0
+        while len(found) < size and scanned < _MAX_SCANNED_PER_PAGE:
+            items = self.store.scan(
+                "idx_workflows", b"", after=after, limit=size - len(found)
+            )
+            if not items:
+                return found, ""
+            scanned += len(items)
+            after = items[-1][0]
+            for raw in self.store.get_many("workflows", [v for _, v in items]):
+                if raw is None:
+                    continue
+                workflow = decode_workflow(raw)
+                if not project_id or workflow.project_id == project_id:
+                    found.append(self._workflow_view(workflow, tasks=False))
+        more = self.store.scan("idx_workflows", b"", after=after, limit=1)
+        return found, str(k.read_u64(after)) if more and after else ""
+
+    def cancel_workflow(self, workflow_id: str, reason: str) -> Future[None]:
+        """Cancel a workflow's unfinished tasks; resolves once runs have ended."""
+        workflow = self._stored_workflow(workflow_id)
+        reason = validate.text(reason.strip(), "reason")
+        return self._tasks.ask("cancel_workflow", workflow.id, reason)
+
+    def retry_workflow(self, workflow_id: str) -> Future[int]:
+        """Run a workflow's failed and cancelled tasks again, with what they gate."""
+        workflow = self._stored_workflow(workflow_id)
+        return self._tasks.ask("retry_workflow", workflow.id)
+
+    def _stored_workflow(self, workflow_id: str) -> Workflow:
+        workflow_id = validate.task_id(workflow_id)
+        raw = self.store.get("workflows", k.uid(workflow_id))
+        if raw is None:
+            raise NotFound(f"Workflow {workflow_id} not found.")
+        return decode_workflow(raw)
+
+    def _workflow_view(self, workflow: Workflow, *, tasks: bool) -> WorkflowView:
+        raws = self.store.get_many("tasks", [k.uid(t) for t in workflow.task_ids])
+        pairs = [
+            (key, decode_task(raw))
+            for key, raw in zip(workflow.keys, raws, strict=True)
+            if raw is not None
+        ]
+        status, progress = graph.workflow_status([t for _, t in pairs])
+        if not tasks:
+            return WorkflowView(workflow, status, progress)
+        explained = self.explain([t for _, t in pairs])
+        listed = tuple(
+            (key, task) for (key, _), task in zip(pairs, explained, strict=True)
+        )
+        return WorkflowView(workflow, status, progress, listed)
 
     # -- projects ---------------------------------------------------------
 
@@ -330,6 +478,10 @@ class TaskQueueSystem:
             found.extend(t for t in map(_decode_or_none, raws) if t and wanted(t))
         more = self.store.scan(cf, prefix, after=after, limit=1)
         return found, str(k.read_u64(after)) if more and after else ""
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
 
 
 def _decode_or_none(raw: bytes | None) -> Task | None:

@@ -1,10 +1,16 @@
-"""TaskActor: owns task records and their history.
+"""TaskActor: owns task records, their history, dependencies and workflows.
 
 Every change becomes one list of store operations (record, indexes, history
 events) committed atomically; callers hear of it only once it is durable
 (see ``Durable``), and the event bus publishes it at the same moment.
 Non-terminal tasks are kept in memory; reads of settled records go to the
 store, outside this actor.
+
+Where a live task stands is decided in one place, ``_place``: a dependency
+condition that can never hold cancels it; an unmet one makes it wait; else
+it is pending and, once the change is durable, goes to the scheduler (or
+to an alarm while a start time or retry delay lies ahead). Whenever a task
+ends or starts over, its dependents are placed again.
 """
 
 from __future__ import annotations
@@ -12,40 +18,92 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import logging
+import random
+import threading
 import time
+import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 
 from tq_actors import defaults
 from tq_actors.actor import Actor, Durable, Handle
+from tq_actors.alarms import Alarms
 from tq_actors.errors import (
     AlreadyExists,
+    FailedPrecondition,
     IllegalTransition,
+    InvalidArgument,
+    NotFound,
     ProjectNotFound,
     TaskNotFound,
 )
+from tq_actors.graph import (
+    UNMET_PREFIX,
+    Edge,
+    edge_state,
+    find_cycle,
+    unmet_reason,
+)
 from tq_actors.logs import LogFiles
 from tq_actors.models import (
+    Condition,
+    Dependency,
     Task,
     TaskChanges,
     TaskEvent,
     TaskSpec,
     TaskStatus,
     Totals,
+    Workflow,
+    WorkflowSpec,
     evolve,
 )
-from tq_actors.records import index_ops, new_task, same_request
+from tq_actors.records import dependency_ops, index_ops, new_task, same_request
 from tq_actors.runner import RunRequest
 from tq_actors.scheduler import Entry
 from tq_actors.store import Op, Store
 from tq_actors.store import keys as k
-from tq_actors.store.codec import decode_task, encode_event
+from tq_actors.store.codec import (
+    decode_task,
+    decode_workflow,
+    encode_event,
+    encode_workflow,
+)
 
 logger = logging.getLogger(__name__)
 
 _RECENT_LIMIT = 10_000
 _SCAN_CHUNK = 10_000
+_RETRY_JITTER = 0.25
+
+_Cancel = tuple[str, list[Future[Task]]]
+
+
+def backoff_seconds(base: float, retry: int) -> float:
+    """Delay before automatic retry number ``retry`` (1 for the first).
+
+    The delay doubles with each retry, capped, and gains up to 25% random
+    jitter on top so that tasks failing together do not retry in lockstep.
+    """
+    if base <= 0:
+        return 0.0
+    delay = min(base * 2 ** (retry - 1), defaults.MAX_RETRY_DELAY_SECONDS)
+    # Jitter spreads retries out; it protects no secret.
+    return delay * (1 + random.uniform(0, _RETRY_JITTER))  # noqa: S311
+
+
+@dataclass
+class _Change:
+    """What one request changes, committed as one atomic write."""
+
+    now: float
+    ops: list[Op] = field(default_factory=list)
+    events: list[TaskEvent] = field(default_factory=list)
+    ready: dict[str, None] = field(default_factory=dict)
+    settled: list[Task] = field(default_factory=list)
+    cascade: list[str] = field(default_factory=list)
 
 
 class TaskActor(Actor):
@@ -58,8 +116,12 @@ class TaskActor(Actor):
         self._live: dict[str, Task] = {}
         self._recent: OrderedDict[str, tuple[Task | None, Future[None]]] = OrderedDict()
         self._dispatched: set[str] = set()
-        self._cancels: dict[str, tuple[str, list[Future[Task]]]] = {}
+        self._cancels: dict[str, _Cancel] = {}
         self._idempotency: dict[str, str] = {}
+        self._dependents: dict[str, set[str]] = {}
+        self._delayed: dict[str, int] = {}
+        self._wake_seq = 0
+        self._paused = False
         self._counts: Counter[TaskStatus] = Counter()
         self._created_total = 0
         self._finished_total: Counter[TaskStatus] = Counter()
@@ -67,6 +129,8 @@ class TaskActor(Actor):
         self._duration_sum = 0.0
         self._task_seq = 0
         self._event_seq = 0
+        self._workflow_seq = 0
+        self._alarms = Alarms("task-alarms")
         self._scheduler: Handle | None = None
         self._runner: Handle | None = None
         self._bus: Handle | None = None
@@ -75,87 +139,130 @@ class TaskActor(Actor):
         """Connect the actors this one tells about changes."""
         self._scheduler, self._runner, self._bus = scheduler, runner, bus
 
+    def on_stop(self) -> None:
+        """Drop the alarms of delayed tasks; they are set again at start-up."""
+        self._alarms.stop()
+
     # -- start-up -------------------------------------------------------
 
     def recover(self) -> Durable:
-        """Load unfinished tasks; fail those found running; queue the rest.
+        """Load unfinished tasks; fail (or retry) those found running; place the rest.
 
-        Returns the number of tasks marked ``interrupted``.
+        Returns the number of tasks found running.
         """
         last = self._store.last_key("idx_created")
         self._task_seq = k.read_u64(last) if last else 0
         raw_seq = self._store.get("meta", b"event_seq")
         self._event_seq = k.read_u64(raw_seq) if raw_seq else 0
+        last = self._store.last_key("idx_workflows")
+        self._workflow_seq = k.read_u64(last) if last else 0
+        self._paused = self._store.get("meta", b"paused") == b"1"
+        assert self._scheduler is not None
+        self._scheduler.tell("set_paused", self._paused)
         for status in TaskStatus:
             self._counts[status] = self._count_status(status)
 
-        ready: list[Task] = []
+        change = _Change(time.time())
         interrupted: list[Task] = []
-        ops: list[Op] = []
-        events: list[TaskEvent] = []
-        now = time.time()
-        for status in (TaskStatus.PENDING, TaskStatus.RUNNING):
+        waiting = TaskStatus.WAITING_FOR_DEPENDENCIES
+        for status in (TaskStatus.PENDING, waiting, TaskStatus.RUNNING):
             for task in self._load_status(status):
+                self._live[task.id] = task
+                self._link(task)
+                if task.idempotency_key:
+                    self._idempotency[task.idempotency_key] = task.id
                 if status is TaskStatus.RUNNING:
-                    failed = self._transition(
-                        task,
-                        TaskStatus.FAILED,
-                        "interrupted",
-                        now,
-                        ops,
-                        events,
-                        finished_at=now,
-                    )
-                    logger.warning("Task %r: was running at start-up; failed", task.id)
-                    self._settle(failed)
                     interrupted.append(task)
-                else:
-                    self._live[task.id] = task
-                    ready.append(task)
+        for task in interrupted:
+            logger.warning("Task %r: was running at start-up", task.id)
+            self._end_attempt(task, TaskStatus.FAILED, "interrupted", None, change)
+        for task in sorted(self._live.values(), key=lambda t: t.seq):
+            if self._live.get(task.id) is task:
+                self._place(task, change)
+        self._drain(change)
         orphans = [(t.id, t.pid, t.started_at or 0.0) for t in interrupted]
-        ticket = self._commit(ops, events)
-        self._queue(ready)
+        ticket = self._commit(change)
         assert self._runner is not None
         self._runner.tell("end_orphans", orphans)
-        return Durable(len(events), ticket)
+        return Durable(len(interrupted), ticket)
 
     # -- requests -------------------------------------------------------
 
     def create(self, specs: Sequence[TaskSpec]) -> Durable:
-        """Store new tasks in one atomic write and queue them once durable."""
+        """Store new tasks in one atomic write and place them once durable."""
         self._check_projects(spec.project_id for spec in specs)
         self._check_idempotency(specs)
-        now = time.time()
-        ops: list[Op] = []
-        events: list[TaskEvent] = []
+        self._check_dependencies(specs, ())
+        change = _Change(time.time())
         created: list[Task] = []
-        fresh: list[Task] = []
+        fresh = 0
         for spec in specs:
             existing = self._idempotent(spec.idempotency_key)
             if existing is not None:
                 created.append(existing)
                 continue
-            self._task_seq += 1
-            task = new_task(spec, self._task_seq, now)
-            self._live[task.id] = task
-            self._counts[task.status] += 1
-            if task.idempotency_key:
-                self._idempotency[task.idempotency_key] = task.id
-                ops.append(("idx_idem", task.idempotency_key.encode(), k.uid(task.id)))
-            ops.extend(index_ops(None, task))
-            events.append(self._event(task, None, "created", now))
-            created.append(task)
-            fresh.append(task)
-        self._created_total += len(fresh)
-        ticket = self._commit(ops, events)
-        ticket.add_done_callback(lambda _: self._queue(fresh))
-        logger.debug("Tasks: created %d", len(fresh))
-        return Durable(created, ticket)
+            created.append(self._add(spec, change))
+            fresh += 1
+        self._created_total += fresh
+        self._drain(change)
+        ticket = self._commit(change)
+        logger.debug("Tasks: created %d", fresh)
+        return Durable([self._peek(t.id) or t for t in created], ticket)
+
+    def create_workflow(self, spec: WorkflowSpec, order: Sequence[int]) -> Durable:
+        """Store a validated workflow and its tasks in one atomic write.
+
+        ``order`` lists the tasks' indexes so that each comes after every
+        task it depends on. Answers the workflow and its tasks by key.
+        """
+        if spec.project_id:
+            self._check_projects([spec.project_id])
+        self._check_projects(item.spec.project_id for item in spec.tasks)
+        ids = [str(uuid.uuid4()) for _ in spec.tasks]
+        id_of = {item.key: ids[i] for i, item in enumerate(spec.tasks)}
+        resolved: list[TaskSpec] = []
+        for item in spec.tasks:
+            edges = tuple(Dependency(id_of[key], cond) for key, cond in item.after)
+            merged = {d.task_id: d for d in (*item.spec.depends_on, *edges)}
+            resolved.append(
+                dataclasses.replace(item.spec, depends_on=tuple(merged.values()))
+            )
+        self._check_dependencies(resolved, ids)
+        self._check_idempotency(resolved)
+        change = _Change(time.time())
+        self._workflow_seq += 1
+        workflow = Workflow(
+            id=str(uuid.uuid4()),
+            seq=self._workflow_seq,
+            name=spec.name,
+            description=spec.description,
+            project_id=spec.project_id,
+            keys=tuple(item.key for item in spec.tasks),
+            task_ids=tuple(ids),
+            created_at=change.now,
+        )
+        tasks: dict[str, Task] = {}
+        for index in order:
+            tasks[ids[index]] = self._add(
+                resolved[index], change, task_id=ids[index], workflow_id=workflow.id
+            )
+        self._created_total += len(ids)
+        raw_id = k.uid(workflow.id)
+        change.ops.append(("workflows", raw_id, encode_workflow(workflow)))
+        change.ops.append(("idx_workflows", k.u64(workflow.seq), raw_id))
+        self._drain(change)
+        ticket = self._commit(change)
+        logger.info("Workflow %r: created with %d tasks", workflow.id, len(ids))
+        listed = tuple(
+            (key, self._peek(task_id) or tasks[task_id])
+            for key, task_id in zip(workflow.keys, ids, strict=True)
+        )
+        return Durable((workflow, listed), ticket)
 
     def update(self, task_id: str, changes: TaskChanges) -> Durable:
-        """Change a pending task that has not been dispatched."""
+        """Change a task that waits and has not been dispatched."""
         task = self._require_live(task_id)
-        if task.status is not TaskStatus.PENDING or task_id in self._dispatched:
+        if task.status is TaskStatus.RUNNING or task_id in self._dispatched:
             raise IllegalTransition(
                 task_id,
                 task.status.label,
@@ -165,20 +272,32 @@ class TaskActor(Actor):
         values = {
             name: value
             for name, value in dataclasses.asdict(changes).items()
-            if value is not None
+            if value is not None and name != "clear_start_after"
         }
         if "tags" in values:
             values["tags"] = tuple(values["tags"])
-        updated = evolve(task, **values, updated_at=time.time())
-        ops = index_ops(task, updated)
+        if changes.depends_on is not None:
+            values["depends_on"] = changes.depends_on
+            self._check_new_edges(task_id, changes.depends_on)
+        if changes.clear_start_after:
+            values["start_after"] = None
+        change = _Change(time.time())
+        updated = evolve(task, **values, updated_at=change.now)
+        change.ops.extend(index_ops(task, updated))
+        if updated.depends_on != task.depends_on:
+            change.ops.extend(dependency_ops(task, remove=True))
+            change.ops.extend(dependency_ops(updated))
+            self._unlink(task)
+            self._link(updated)
         self._live[task_id] = updated
-        ticket = self._commit(ops, [])
-        if updated.priority != task.priority or updated.command != task.command:
-            self._requeue(updated)
-        return Durable(updated, ticket)
+        self._unqueue(task_id)
+        placed = self._place(updated, change)
+        self._drain(change)
+        ticket = self._commit(change)
+        return Durable(placed, ticket)
 
     def cancel(self, task_id: str, reason: str) -> Durable | Future[Task]:
-        """Cancel a pending task at once, or end a running one's process group."""
+        """Cancel a waiting task at once, or end a running one's process group."""
         task = self._lookup(task_id)
         if task.status.terminal:
             raise IllegalTransition(
@@ -190,18 +309,11 @@ class TaskActor(Actor):
         reason = reason or "cancelled by request"
         if task.status is TaskStatus.RUNNING or task_id in self._dispatched:
             return self._cancel_running(task, reason)
-        assert self._scheduler is not None
-        self._scheduler.tell("remove", task_id)
-        now = time.time()
-        ops: list[Op] = []
-        events: list[TaskEvent] = []
-        cancelled = self._transition(
-            task, TaskStatus.CANCELLED, reason, now, ops, events, finished_at=now
-        )
-        self._settle(cancelled)
-        ticket = self._commit(ops, events)
-        self._remember(cancelled, ticket)
-        logger.info("Task %r: cancelled while pending", task_id)
+        change = _Change(time.time())
+        cancelled = self._cancel_now(task, reason, change)
+        self._drain(change)
+        ticket = self._commit(change)
+        logger.info("Task %r: cancelled while %s", task_id, task.status.label)
         return Durable(cancelled, ticket)
 
     def retry(self, task_id: str) -> Durable:
@@ -214,37 +326,45 @@ class TaskActor(Actor):
                 "retry it",
                 "Only completed, failed or cancelled tasks can be retried.",
             )
-        now = time.time()
-        ops: list[Op] = []
-        events: list[TaskEvent] = []
-        queued = self._transition(
-            task,
-            TaskStatus.PENDING,
-            "retry requested",
-            now,
-            ops,
-            events,
-            exit_code=None,
-            finished_at=None,
-            started_at=None,
-            pid=0,
-        )
-        self._live[task_id] = queued
-        self._recent.pop(task_id, None)
-        ticket = self._commit(ops, events)
-        ticket.add_done_callback(lambda _: self._queue([queued]))
-        logger.info("Task %r: retry requested", task_id)
-        return Durable(queued, ticket)
-
-    def delete(self, task_id: str) -> Durable:
-        """Delete a task that is not running, with its history and log."""
-        task = self._lookup(task_id)
-        if task.status is TaskStatus.RUNNING or task_id in self._dispatched:
-            raise IllegalTransition(
-                task_id, task.status.label, "delete it", "Cancel it first."
+        state, blocker, condition = self._dependency_state(task)
+        if state is Edge.NEVER:
+            raise FailedPrecondition(
+                f"Task {task_id} cannot run: "
+                + _never_text(task, blocker, condition)
+                + ". Retry that dependency (or the workflow) first."
             )
-        ticket = self._delete([task])
-        return Durable(task_id, ticket)
+        change = _Change(time.time())
+        queued = self._restart(task, "retry requested", change)
+        self._place(queued, change)
+        change.cascade.append(task_id)
+        self._drain(change)
+        ticket = self._commit(change)
+        logger.info("Task %r: retry requested", task_id)
+        return Durable(self._live.get(task_id, queued), ticket)
+
+    def delete(self, task_id: str, cascade: bool) -> Durable:
+        """Delete a task that is not running, with its history and log.
+
+        A task others depend on goes only with ``cascade``, which deletes
+        every task depending on it, transitively. Answers the deleted ids.
+        """
+        task = self._lookup(task_id)
+        doomed = [task]
+        dependents = self._dependent_ids(task_id)
+        if dependents and not cascade:
+            raise FailedPrecondition(
+                f"Task {task_id} has {len(dependents)} dependent task(s), "
+                f"e.g. {dependents[0]}; delete them first or ask to cascade."
+            )
+        if cascade:
+            doomed = self._downstream(task)
+        for item in doomed:
+            if item.status is TaskStatus.RUNNING or item.id in self._dispatched:
+                raise IllegalTransition(
+                    item.id, item.status.label, "delete it", "Cancel it first."
+                )
+        ticket = self._delete(doomed)
+        return Durable([t.id for t in doomed], ticket)
 
     def delete_project_tasks(self, project_id: str) -> Durable:
         """Delete every task of a project, ending the runs that are still going."""
@@ -257,6 +377,80 @@ class TaskActor(Actor):
                 self._runner.tell("kill", task.id, "deleted with its project")
         ticket = self._delete(tasks)
         return Durable(len(tasks), ticket)
+
+    def cancel_workflow(self, workflow_id: str, reason: str) -> Future[None]:
+        """Cancel every task of a workflow that has not ended.
+
+        Waiting tasks are cancelled in one write, all with the given reason;
+        the answer comes once the running ones' process groups are gone.
+        """
+        workflow = self._workflow(workflow_id)
+        reason = reason or f"workflow {workflow_id} cancelled"
+        live = [self._live[t] for t in workflow.task_ids if t in self._live]
+        change = _Change(time.time())
+        waits: list[Future[object]] = []
+        for task in live:
+            if task.status is TaskStatus.RUNNING or task.id in self._dispatched:
+                waits.append(self._cancel_running(task, reason))  # type: ignore[arg-type]
+            else:
+                self._cancel_now(task, reason, change)
+        self._drain(change)
+        waits.append(self._commit(change))  # type: ignore[arg-type]
+        logger.info("Workflow %r: cancelled %d task(s)", workflow_id, len(live))
+        return _all_done(waits)
+
+    def retry_workflow(self, workflow_id: str) -> Durable:
+        """Run a workflow's failed and cancelled tasks again, with all they gate."""
+        workflow = self._workflow(workflow_id)
+        tasks = {t.id: t for t in map(self._peek, workflow.task_ids) if t is not None}
+        roots = [
+            t
+            for t in tasks.values()
+            if t.status in (TaskStatus.FAILED, TaskStatus.CANCELLED)
+        ]
+        if not roots:
+            raise FailedPrecondition(
+                f"Workflow {workflow_id} has no failed or cancelled task to retry."
+            )
+        below: dict[str, list[str]] = {}
+        for task in tasks.values():
+            for dependency in task.depends_on:
+                below.setdefault(dependency.task_id, []).append(task.id)
+        again: dict[str, Task] = {}
+        work = [t.id for t in roots]
+        while work:
+            task_id = work.pop()
+            task = tasks.get(task_id)
+            if task is None or task_id in again or not task.status.terminal:
+                continue
+            again[task_id] = task
+            work.extend(below.get(task_id, ()))
+        change = _Change(time.time())
+        restarted = [
+            self._restart(t, f"workflow {workflow_id} retried", change)
+            for t in sorted(again.values(), key=lambda t: t.seq)
+        ]
+        for task in restarted:
+            if self._live.get(task.id) is task:
+                self._place(task, change)
+        change.cascade.extend(again)
+        self._drain(change)
+        ticket = self._commit(change)
+        logger.info("Workflow %r: retrying %d task(s)", workflow_id, len(again))
+        return Durable(len(again), ticket)
+
+    def set_paused(self, paused: bool) -> Durable:
+        """Pause or resume dispatching; the choice outlives a restart."""
+        assert self._scheduler is not None
+        self._paused = paused
+        ticket = self._store.commit([("meta", b"paused", b"1" if paused else b"0")])
+        scheduler = self._scheduler
+        if paused:
+            scheduler.tell("set_paused", True)
+        else:
+            ticket.add_done_callback(lambda _: scheduler.tell("set_paused", False))
+        logger.info("Queue: %s", "paused" if paused else "resumed")
+        return Durable(paused, ticket)
 
     def totals(self) -> Totals:
         """Return tasks per status and the counters since start-up."""
@@ -271,13 +465,19 @@ class TaskActor(Actor):
             duration_sum_seconds=self._duration_sum,
         )
 
-    # -- messages from the scheduler and the runner -----------------------
+    # -- messages from the scheduler, the runner and the alarms -------------
 
     def dispatch(self, task_id: str) -> None:
         """Hand a queued task to the runner, unless it changed meanwhile."""
         task = self._live.get(task_id)
         assert self._runner is not None
-        if task is None or task.status is not TaskStatus.PENDING:
+        if task_id in self._dispatched:
+            return
+        if (
+            task is None
+            or task.status is not TaskStatus.PENDING
+            or task_id in self._delayed
+        ):
             assert self._scheduler is not None
             self._scheduler.tell("release", task_id)
             return
@@ -294,29 +494,37 @@ class TaskActor(Actor):
             ),
         )
 
+    def wake(self, task_id: str, token: int) -> None:
+        """Queue a task whose start time or retry delay has passed."""
+        if self._delayed.get(task_id) != token:
+            return
+        del self._delayed[task_id]
+        task = self._live.get(task_id)
+        if task is not None and task.status is TaskStatus.PENDING:
+            self._enqueue([task])
+
     def on_started(self, task_id: str, pid: int, started_at: float) -> None:
         """Record that a dispatched task's process is running."""
         task = self._live.get(task_id)
         if task is None or task.status is not TaskStatus.PENDING:
             return
-        ops: list[Op] = []
-        events: list[TaskEvent] = []
+        change = _Change(started_at)
         running = self._transition(
             task,
             TaskStatus.RUNNING,
             "started",
-            started_at,
-            ops,
-            events,
+            change,
             attempt=task.attempt + 1,
             started_at=started_at,
+            finished_at=None,
+            retry_at=None,
             pid=pid,
         )
         self._live[task_id] = running
-        self._commit(ops, events, urgent=False)
+        self._commit(change, urgent=False)
 
     def on_exit(self, task_id: str, exit_code: int, kill_reason: str) -> None:
-        """Settle a task whose run has ended."""
+        """Settle a task whose run has ended, or queue its next attempt."""
         self._dispatched.discard(task_id)
         task = self._live.get(task_id)
         if task is None:
@@ -345,7 +553,158 @@ class TaskActor(Actor):
         status = TaskStatus.CANCELLED if cancel else TaskStatus.FAILED
         self._finish(task, status, cancel[0] if cancel else reason, None, cancel)
 
-    # -- internals --------------------------------------------------------
+    # -- placing tasks ----------------------------------------------------
+
+    def _add(
+        self,
+        spec: TaskSpec,
+        change: _Change,
+        *,
+        task_id: str = "",
+        workflow_id: str = "",
+    ) -> Task:
+        """Create one task in the status its dependencies call for."""
+        self._task_seq += 1
+        task = new_task(
+            spec, self._task_seq, change.now, task_id=task_id, workflow_id=workflow_id
+        )
+        state, _, _ = self._dependency_state(task)
+        if state is Edge.WAITING:
+            task = evolve(task, status=TaskStatus.WAITING_FOR_DEPENDENCIES)
+        self._live[task.id] = task
+        self._link(task)
+        self._counts[task.status] += 1
+        if task.idempotency_key:
+            self._idempotency[task.idempotency_key] = task.id
+            change.ops.append(
+                ("idx_idem", task.idempotency_key.encode(), k.uid(task.id))
+            )
+        change.ops.extend(index_ops(None, task))
+        change.ops.extend(dependency_ops(task))
+        change.events.append(self._event(task, None, "created", change.now))
+        if state is not Edge.WAITING:
+            self._place(task, change)
+        return task
+
+    def _place(self, task: Task, change: _Change) -> Task:
+        """Move a live, undispatched task to where its dependencies put it."""
+        state, blocker, condition = self._dependency_state(task)
+        if state is Edge.NEVER:
+            return self._cancel_now(task, _never_text(task, blocker, condition), change)
+        waiting = TaskStatus.WAITING_FOR_DEPENDENCIES
+        if state is Edge.WAITING:
+            if task.status is not waiting:
+                self._unqueue(task.id)
+                task = self._transition(
+                    task, waiting, "waiting for dependencies", change
+                )
+                self._live[task.id] = task
+            return task
+        if task.status is waiting:
+            task = self._transition(
+                task, TaskStatus.PENDING, "dependencies met", change
+            )
+            self._live[task.id] = task
+        change.ready[task.id] = None
+        return task
+
+    def _drain(self, change: _Change) -> None:
+        """Place the dependents of every task that ended or started over."""
+        while change.cascade:
+            dependency_id = change.cascade.pop()
+            for dependent_id in sorted(self._dependents.get(dependency_id, ())):
+                task = self._live.get(dependent_id)
+                if (
+                    task is None
+                    or task.status is TaskStatus.RUNNING
+                    or dependent_id in self._dispatched
+                ):
+                    continue
+                self._place(task, change)
+
+    def _dependency_state(
+        self, task: Task
+    ) -> tuple[Edge, Task | str | None, Condition | None]:
+        """Return where a task's dependencies stand, and the one that decides it.
+
+        The decider is the dependency (or the id of a deleted one) whose
+        condition can never hold, else the first one still awaited.
+        """
+        awaited: tuple[Task, Condition] | None = None
+        for dependency in task.depends_on:
+            found = self._peek(dependency.task_id)
+            if found is None:
+                return Edge.NEVER, dependency.task_id, dependency.condition
+            state = edge_state(dependency.condition, found.status)
+            if state is Edge.NEVER:
+                return Edge.NEVER, found, dependency.condition
+            if state is Edge.WAITING and awaited is None:
+                awaited = (found, dependency.condition)
+        if awaited is not None:
+            return Edge.WAITING, awaited[0], awaited[1]
+        return Edge.MET, None, None
+
+    def _schedule(self, change: _Change, ticket: Future[None]) -> None:
+        """Once a change is durable, queue its ready tasks or set their alarms."""
+        ready: list[Task] = []
+        alarms: list[tuple[float, str, int]] = []
+        monotonic = time.monotonic()
+        for task_id in change.ready:
+            task = self._live.get(task_id)
+            if (
+                task is None
+                or task.status is not TaskStatus.PENDING
+                or not task.command
+                or task_id in self._dispatched
+            ):
+                continue
+            due = max(task.start_after or 0.0, task.retry_at or 0.0)
+            if due > change.now:
+                self._wake_seq += 1
+                self._delayed[task_id] = self._wake_seq
+                alarms.append((monotonic + due - change.now, task_id, self._wake_seq))
+            else:
+                ready.append(task)
+        if not ready and not alarms:
+            return
+        me = Handle(self.actor_ref)
+
+        def release(_: Future[None]) -> None:
+            self._enqueue(ready)
+            for deadline, task_id, token in alarms:
+                self._alarms.at(
+                    deadline,
+                    lambda task_id=task_id, token=token: me.tell(
+                        "wake", task_id, token
+                    ),
+                )
+
+        ticket.add_done_callback(release)
+
+    def _enqueue(self, tasks: Iterable[Task]) -> None:
+        entries = [Entry.of(t.id, t.priority, t.seq, t.project_id) for t in tasks]
+        if entries:
+            assert self._scheduler is not None
+            self._scheduler.tell("enqueue", entries)
+
+    def _unqueue(self, task_id: str) -> None:
+        assert self._scheduler is not None
+        self._scheduler.tell("remove", task_id)
+        self._delayed.pop(task_id, None)
+
+    def _link(self, task: Task) -> None:
+        for dependency in task.depends_on:
+            self._dependents.setdefault(dependency.task_id, set()).add(task.id)
+
+    def _unlink(self, task: Task) -> None:
+        for dependency in task.depends_on:
+            dependents = self._dependents.get(dependency.task_id)
+            if dependents is not None:
+                dependents.discard(task.id)
+                if not dependents:
+                    del self._dependents[dependency.task_id]
+
+    # -- ending and restarting ----------------------------------------------
 
     def _finish(
         self,
@@ -353,46 +712,105 @@ class TaskActor(Actor):
         status: TaskStatus,
         reason: str,
         exit_code: int | None,
-        cancel: tuple[str, list[Future[Task]]] | None,
+        cancel: _Cancel | None,
     ) -> None:
-        now = time.time()
-        ops: list[Op] = []
-        events: list[TaskEvent] = []
+        change = _Change(time.time())
         if task.status is TaskStatus.PENDING:
             task = self._transition(
                 task,
                 TaskStatus.RUNNING,
                 "started",
-                now,
-                ops,
-                events,
+                change,
                 attempt=task.attempt + 1,
-                started_at=now,
+                started_at=change.now,
             )
+        self._count_finish(status, task.started_at, change.now)
+        done = self._end_attempt(task, status, reason, exit_code, change)
+        self._drain(change)
+        ticket = self._commit(change, urgent=cancel is not None)
+        logger.info("Task %r: %s (%s)", task.id, done.status.label, done.status_reason)
+        for reply in cancel[1] if cancel else ():
+            ticket.add_done_callback(lambda _, reply=reply: reply.set_result(done))
+
+    def _end_attempt(
+        self,
+        task: Task,
+        status: TaskStatus,
+        reason: str,
+        exit_code: int | None,
+        change: _Change,
+    ) -> Task:
+        """Settle a run's end, or queue the next attempt when retries are left."""
+        if status is TaskStatus.FAILED and task.auto_retries < task.max_retries:
+            retry = task.auto_retries + 1
+            delay = backoff_seconds(task.retry_delay_seconds, retry)
+            queued = self._transition(
+                task,
+                TaskStatus.PENDING,
+                f"{reason}; retry {retry} of {task.max_retries} in {delay:.1f}s",
+                change,
+                exit_code=exit_code,
+                finished_at=None,
+                pid=0,
+                auto_retries=retry,
+                retry_at=change.now + delay,
+            )
+            self._live[task.id] = queued
+            change.ready[task.id] = None
+            return queued
         done = self._transition(
             task,
             status,
             reason,
-            now,
-            ops,
-            events,
+            change,
             exit_code=exit_code,
-            finished_at=now,
+            finished_at=change.now,
         )
-        self._settle(done)
-        self._count_finish(done)
-        ticket = self._commit(ops, events, urgent=cancel is not None)
-        self._remember(done, ticket)
-        logger.info("Task %r: %s (%s)", task.id, status.label, reason)
-        for reply in cancel[1] if cancel else ():
-            ticket.add_done_callback(lambda _, reply=reply: reply.set_result(done))
+        self._settle(done, change)
+        return done
 
-    def _refuse_cancel(
-        self,
-        task_id: str,
-        cancel: tuple[str, list[Future[Task]]],
-        kill_reason: str,
-    ) -> None:
+    def _cancel_now(self, task: Task, reason: str, change: _Change) -> Task:
+        """Cancel a task that has no process, in this change."""
+        self._unqueue(task.id)
+        cancelled = self._transition(
+            task,
+            TaskStatus.CANCELLED,
+            reason,
+            change,
+            finished_at=change.now,
+            retry_at=None,
+        )
+        self._settle(cancelled, change)
+        return cancelled
+
+    def _restart(self, task: Task, reason: str, change: _Change) -> Task:
+        """Make a settled task live again as pending, for a new attempt."""
+        queued = self._transition(
+            task,
+            TaskStatus.PENDING,
+            reason,
+            change,
+            exit_code=None,
+            finished_at=None,
+            started_at=None,
+            retry_at=None,
+            pid=0,
+            auto_retries=0,
+        )
+        self._live[task.id] = queued
+        self._link(queued)
+        self._recent.pop(task.id, None)
+        return queued
+
+    def _settle(self, task: Task, change: _Change) -> None:
+        self._live.pop(task.id, None)
+        self._dispatched.discard(task.id)
+        self._delayed.pop(task.id, None)
+        self._unlink(task)
+        change.settled.append(task)
+        change.cascade.append(task.id)
+
+    def _refuse_cancel(self, task_id: str, cancel: _Cancel, kill_reason: str) -> None:
         ended = "timed out" if kill_reason == "timeout" else "exited on its own"
         error = IllegalTransition(
             task_id,
@@ -403,11 +821,13 @@ class TaskActor(Actor):
         for reply in cancel[1]:
             reply.set_exception(error)
 
-    def _count_finish(self, task: Task) -> None:
-        self._finished_total[task.status] += 1
-        if task.started_at is None or task.finished_at is None:
+    def _count_finish(
+        self, status: TaskStatus, started_at: float | None, finished_at: float
+    ) -> None:
+        self._finished_total[status] += 1
+        if started_at is None:
             return
-        seconds = max(task.finished_at - task.started_at, 0.0)
+        seconds = max(finished_at - started_at, 0.0)
         bucket = bisect.bisect_left(defaults.TASK_DURATION_BOUNDS_SECONDS, seconds)
         self._durations[bucket] += 1
         self._duration_sum += seconds
@@ -422,49 +842,55 @@ class TaskActor(Actor):
         return reply
 
     def _delete(self, tasks: list[Task]) -> Future[None]:
-        now = time.time()
-        ops: list[Op] = []
-        events: list[TaskEvent] = []
-        assert self._scheduler is not None
+        change = _Change(time.time())
         for task in tasks:
-            self._scheduler.tell("remove", task.id)
-            ops.extend(index_ops(task, None))
+            self._unqueue(task.id)
+            change.ops.extend(index_ops(task, None))
+            change.ops.extend(dependency_ops(task, remove=True))
             if task.idempotency_key:
-                ops.append(("idx_idem", task.idempotency_key.encode(), None))
+                change.ops.append(("idx_idem", task.idempotency_key.encode(), None))
                 self._idempotency.pop(task.idempotency_key, None)
             for key, _ in self._store.scan("events", k.uid(task.id), limit=1 << 30):
-                ops.append(("events", key, None))
+                change.ops.append(("events", key, None))
             self._counts[task.status] -= 1
             self._live.pop(task.id, None)
+            self._unlink(task)
             self._dispatched.discard(task.id)
             self._cancels.pop(task.id, None)
-            events.append(
-                evolve(self._event(task, task.status, "deleted", now), deleted=True)
+            change.events.append(
+                evolve(
+                    self._event(task, task.status, "deleted", change.now),
+                    deleted=True,
+                )
             )
-        ticket = self._commit(ops, events, record_events=False)
+        change.cascade.extend(t.id for t in tasks)
+        for task in tasks:
+            self._recent[task.id] = (None, Future())
+        self._drain(change)
+        ticket = self._commit(change, record_events=False)
         for task in tasks:
             self._recent[task.id] = (None, ticket)
         ticket.add_done_callback(lambda _: [self._logs.remove(t.id) for t in tasks])
         logger.info("Tasks: deleted %d", len(tasks))
         return ticket
 
+    # -- records, events, commits ----------------------------------------------
+
     def _transition(
         self,
         task: Task,
         status: TaskStatus,
         reason: str,
-        now: float,
-        ops: list[Op],
-        events: list[TaskEvent],
+        change: _Change,
         **values: object,
     ) -> Task:
         changed = evolve(
-            task, status=status, status_reason=reason, updated_at=now, **values
+            task, status=status, status_reason=reason, updated_at=change.now, **values
         )
         self._counts[task.status] -= 1
         self._counts[status] += 1
-        ops.extend(index_ops(task, changed))
-        events.append(self._event(changed, task.status, reason, now))
+        change.ops.extend(index_ops(task, changed))
+        change.events.append(self._event(changed, task.status, reason, change.now))
         return changed
 
     def _event(
@@ -485,12 +911,12 @@ class TaskActor(Actor):
 
     def _commit(
         self,
-        ops: list[Op],
-        events: list[TaskEvent],
+        change: _Change,
         *,
         record_events: bool = True,
         urgent: bool = True,
     ) -> Future[None]:
+        ops, events = change.ops, change.events
         if record_events:
             ops.extend(
                 ("events", k.event_key(e.task_id, e.seq), encode_event(e))
@@ -505,24 +931,10 @@ class TaskActor(Actor):
             ticket.add_done_callback(
                 lambda t: None if t.exception() else bus.tell("publish", events)
             )
+        for task in change.settled:
+            self._remember(task, ticket)
+        self._schedule(change, ticket)
         return ticket
-
-    def _queue(self, tasks: Iterable[Task]) -> None:
-        entries = [
-            Entry.of(t.id, t.priority, t.seq, t.project_id) for t in tasks if t.command
-        ]
-        if entries:
-            assert self._scheduler is not None
-            self._scheduler.tell("enqueue", entries)
-
-    def _requeue(self, task: Task) -> None:
-        assert self._scheduler is not None
-        self._scheduler.tell("remove", task.id)
-        self._queue([task])
-
-    def _settle(self, task: Task) -> None:
-        self._live.pop(task.id, None)
-        self._dispatched.discard(task.id)
 
     def _remember(self, task: Task, ticket: Future[None]) -> None:
         self._recent[task.id] = (task, ticket)
@@ -532,6 +944,8 @@ class TaskActor(Actor):
             if not oldest[1].done():
                 break
             self._recent.popitem(last=False)
+
+    # -- lookups and checks ----------------------------------------------------
 
     def _lookup(self, task_id: str) -> Task:
         """Return the newest version of a task, committed or not."""
@@ -548,6 +962,12 @@ class TaskActor(Actor):
             raise TaskNotFound(task_id)
         return decode_task(raw)
 
+    def _peek(self, task_id: str) -> Task | None:
+        try:
+            return self._lookup(task_id)
+        except TaskNotFound:
+            return None
+
     def _require_live(self, task_id: str) -> Task:
         task = self._lookup(task_id)
         if task.status.terminal:
@@ -559,6 +979,71 @@ class TaskActor(Actor):
             )
         return task
 
+    def _workflow(self, workflow_id: str) -> Workflow:
+        raw = self._store.get("workflows", k.uid(workflow_id))
+        if raw is None:
+            raise NotFound(f"Workflow {workflow_id} not found.")
+        return decode_workflow(raw)
+
+    def _dependent_ids(self, task_id: str) -> list[str]:
+        """Every task that depends on task_id, live or settled."""
+        found = dict.fromkeys(sorted(self._dependents.get(task_id, ())))
+        prefix = k.uid(task_id)
+        for key, _ in self._scan_all("idx_dependents", prefix):
+            dependent = k.uid_text(key[16:])
+            if self._peek(dependent) is not None:
+                found[dependent] = None
+        return list(found)
+
+    def _downstream(self, task: Task) -> list[Task]:
+        """The task and every task depending on it, transitively."""
+        found = {task.id: task}
+        work = [task.id]
+        while work:
+            for dependent_id in self._dependent_ids(work.pop()):
+                if dependent_id not in found:
+                    dependent = self._peek(dependent_id)
+                    if dependent is not None:
+                        found[dependent_id] = dependent
+                        work.append(dependent_id)
+        return list(found.values())
+
+    def _check_new_edges(self, task_id: str, edges: Sequence[Dependency]) -> None:
+        """Refuse unknown dependencies and any that would close a cycle."""
+        for index, edge in enumerate(edges):
+            if self._peek(edge.task_id) is None:
+                raise InvalidArgument(
+                    f"depends_on[{index}].task_id", f"task {edge.task_id} not found."
+                )
+
+        def depends_on(node: str) -> list[str]:
+            found = self._peek(node)
+            return [d.task_id for d in found.depends_on] if found else []
+
+        cycle = find_cycle(task_id, [e.task_id for e in edges], depends_on)
+        if cycle is not None:
+            raise InvalidArgument(
+                "depends_on",
+                "would form a cycle: "
+                + " -> ".join(cycle)
+                + " (each depends on the next).",
+            )
+
+    def _check_dependencies(
+        self, specs: Sequence[TaskSpec], batch_ids: Sequence[str]
+    ) -> None:
+        """Refuse dependencies on tasks that do not exist, before anything changes."""
+        known = set(batch_ids)
+        for position, spec in enumerate(specs):
+            for index, edge in enumerate(spec.depends_on):
+                if edge.task_id in known or self._peek(edge.task_id) is not None:
+                    continue
+                field = f"depends_on[{index}].task_id"
+                error = InvalidArgument(field, f"task {edge.task_id} not found.")
+                if len(specs) > 1:
+                    error = error.within(f"tasks[{position}]")
+                raise error
+
     def _idempotent(self, key: str) -> Task | None:
         if not key:
             return None
@@ -568,10 +1053,7 @@ class TaskActor(Actor):
             if raw is None:
                 return None
             task_id = k.uid_text(raw)
-        try:
-            return self._lookup(task_id)
-        except TaskNotFound:
-            return None
+        return self._peek(task_id)
 
     def _check_idempotency(self, specs: Sequence[TaskSpec]) -> None:
         """Refuse a key reused for a different task, before anything changes."""
@@ -620,3 +1102,33 @@ class TaskActor(Actor):
             if len(chunk) < _SCAN_CHUNK:
                 return
             after = chunk[-1][0]
+
+
+def _never_text(
+    task: Task, blocker: Task | str | None, condition: Condition | None
+) -> str:
+    """Why a task cannot run: the dependency whose condition can never hold."""
+    assert condition is not None
+    if isinstance(blocker, Task):
+        return unmet_reason(blocker, condition)
+    return f"{UNMET_PREFIX}{blocker} was deleted"
+
+
+def _all_done(futures: Sequence[Future[object]]) -> Future[None]:
+    """A future that resolves once every one of futures has, errors ignored."""
+    done: Future[None] = Future()
+    left = [len(futures)]
+    lock = threading.Lock()
+
+    def one(_: Future[object]) -> None:
+        with lock:
+            left[0] -= 1
+            last = left[0] == 0
+        if last:
+            done.set_result(None)
+
+    if not futures:
+        done.set_result(None)
+    for future in futures:
+        future.add_done_callback(one)
+    return done

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import graphlib
 import math
 import uuid
 from collections.abc import Iterable, Mapping
 
 from tq_actors import defaults
 from tq_actors.errors import InvalidArgument
-from tq_actors.models import ProjectSpec, TaskChanges, TaskSpec
+from tq_actors.models import (
+    Dependency,
+    ProjectSpec,
+    TaskChanges,
+    TaskSpec,
+    WorkflowSpec,
+    WorkflowTaskSpec,
+)
 
 
 def task_id(value: str, field: str = "id") -> str:
@@ -92,10 +100,41 @@ def non_negative(value: float, field: str, upper: float = 2**31 - 1) -> None:
         raise InvalidArgument(field, f"must be a number from 0 to {bound}.")
 
 
+def depends_on(value: Iterable[Dependency]) -> tuple[Dependency, ...]:
+    """Return dependencies with canonical ids; a repeated id keeps its first edge."""
+    found: dict[str, Dependency] = {}
+    for index, dependency in enumerate(value):
+        dep_id = task_id(dependency.task_id, f"depends_on[{index}].task_id")
+        found.setdefault(dep_id, Dependency(dep_id, dependency.condition))
+    if len(found) > defaults.MAX_DEPENDENCIES:
+        raise InvalidArgument(
+            "depends_on", f"at most {defaults.MAX_DEPENDENCIES} dependencies."
+        )
+    return tuple(found.values())
+
+
+def start_after(value: float | None) -> float | None:
+    """Return a delayed start time (seconds since the epoch), or None."""
+    if value is None:
+        return None
+    if not math.isfinite(value) or not 0 <= value < 253402300800:
+        raise InvalidArgument("start_after", "is not a valid time.")
+    return value
+
+
+def retry_policy(max_retries: int | None, delay: float | None) -> None:
+    """Check the retry count and the first retry's delay."""
+    if max_retries is not None:
+        non_negative(max_retries, "max_retries", defaults.MAX_RETRIES)
+    if delay is not None:
+        non_negative(delay, "retry_delay_seconds", defaults.MAX_RETRY_DELAY_SECONDS)
+
+
 def task_spec(spec: TaskSpec) -> TaskSpec:
     """Return the spec with normalized fields, or raise naming the bad one."""
     _unsupported(spec)
     non_negative(spec.timeout_seconds, "timeout_seconds", defaults.MAX_TIMEOUT_SECONDS)
+    retry_policy(spec.max_retries, spec.retry_delay_seconds)
     return TaskSpec(
         name=name(spec.name),
         command=text(spec.command, "command"),
@@ -107,7 +146,92 @@ def task_spec(spec: TaskSpec) -> TaskSpec:
         timeout_seconds=spec.timeout_seconds,
         tags=tags(spec.tags),
         idempotency_key=text(spec.idempotency_key, "idempotency_key"),
+        depends_on=depends_on(spec.depends_on),
+        max_retries=spec.max_retries,
+        retry_delay_seconds=spec.retry_delay_seconds,
+        start_after=start_after(spec.start_after),
     )
+
+
+def workflow_spec(spec: WorkflowSpec) -> tuple[WorkflowSpec, list[int]]:
+    """Return the normalized workflow and its tasks' indexes in a valid run order.
+
+    Keys must be unique and every edge must name a key of the workflow; the
+    edges must form a DAG, else the error names a cycle.
+    """
+    if not spec.tasks:
+        raise InvalidArgument("tasks", "at least one task is required.")
+    if len(spec.tasks) > defaults.MAX_BATCH_TASKS:
+        raise InvalidArgument(
+            "tasks", f"at most {defaults.MAX_BATCH_TASKS} tasks per workflow."
+        )
+    project = optional_id(spec.project_id, "project_id")
+    index_of: dict[str, int] = {}
+    for index, item in enumerate(spec.tasks):
+        key = item.key.strip()
+        if not key or len(key) > defaults.MAX_KEY_CHARS:
+            raise InvalidArgument(
+                f"tasks[{index}].key",
+                f"must have 1 to {defaults.MAX_KEY_CHARS} characters.",
+            )
+        _no_nul(key, f"tasks[{index}].key")
+        if key in index_of:
+            raise InvalidArgument(
+                f"tasks[{index}].key",
+                f"{key!r} is already the key of tasks[{index_of[key]}].",
+            )
+        index_of[key] = index
+    checked: list[WorkflowTaskSpec] = []
+    graph: dict[str, list[str]] = {}
+    for index, item in enumerate(spec.tasks):
+        key = item.key.strip()
+        given = item.spec
+        try:
+            normal = task_spec(
+                TaskSpec(
+                    **{
+                        **_spec_fields(given),
+                        "name": given.name or key,
+                        "project_id": given.project_id or project,
+                    }
+                )
+            )
+        except InvalidArgument as exc:
+            raise exc.within(f"tasks[{index}]") from None
+        after: dict[str, object] = {}
+        for position, (given_key, condition) in enumerate(item.after):
+            target = given_key.strip()
+            if target not in index_of:
+                raise InvalidArgument(
+                    f"tasks[{index}].depends_on[{position}].key",
+                    f"{target[:64]!r} is not the key of a task in this workflow.",
+                )
+            after.setdefault(target, condition)
+        graph[key] = list(after)
+        checked.append(
+            WorkflowTaskSpec(key=key, spec=normal, after=tuple(after.items()))  # type: ignore[arg-type]
+        )
+    try:
+        order = list(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as exc:
+        cycle = list(reversed(exc.args[1]))
+        raise InvalidArgument(
+            "tasks",
+            "depends_on forms a cycle: "
+            + " -> ".join(cycle)
+            + " (each depends on the next).",
+        ) from None
+    normal_spec = WorkflowSpec(
+        name=name(spec.name),
+        description=text(spec.description, "description"),
+        project_id=project,
+        tasks=tuple(checked),
+    )
+    return normal_spec, [index_of[key] for key in order]
+
+
+def _spec_fields(spec: TaskSpec) -> dict[str, object]:
+    return {f: getattr(spec, f) for f in TaskSpec.__slots__}  # type: ignore[attr-defined]
 
 
 def task_changes(changes: TaskChanges) -> TaskChanges:
@@ -116,10 +240,7 @@ def task_changes(changes: TaskChanges) -> TaskChanges:
         non_negative(
             changes.timeout_seconds, "timeout_seconds", defaults.MAX_TIMEOUT_SECONDS
         )
-    if changes.max_retries:
-        raise InvalidArgument("max_retries", _NOT_YET)
-    if changes.retry_delay_seconds:
-        raise InvalidArgument("retry_delay_seconds", _NOT_YET)
+    retry_policy(changes.max_retries, changes.retry_delay_seconds)
     return TaskChanges(
         name=None if changes.name is None else name(changes.name),
         command=None if changes.command is None else text(changes.command, "command"),
@@ -133,6 +254,13 @@ def task_changes(changes: TaskChanges) -> TaskChanges:
         env=None if changes.env is None else env(changes.env),
         timeout_seconds=changes.timeout_seconds,
         tags=None if changes.tags is None else tags(changes.tags),
+        max_retries=changes.max_retries,
+        retry_delay_seconds=changes.retry_delay_seconds,
+        depends_on=None
+        if changes.depends_on is None
+        else depends_on(changes.depends_on),
+        start_after=start_after(changes.start_after),
+        clear_start_after=changes.clear_start_after,
     )
 
 
@@ -159,21 +287,12 @@ def project_spec(spec: ProjectSpec) -> ProjectSpec:
     )
 
 
-# TODO: dependencies, retries, delayed start and the development workflow are
-# refused until the scheduler implements them; accepting and ignoring them
-# would run tasks the client asked to hold back.
+# TODO: the development workflow is refused until its phases and gates
+# exist; accepting and ignoring it would run a task its gates should hold.
 _NOT_YET = "not supported by this server yet."
 
 
 def _unsupported(spec: TaskSpec) -> None:
-    if spec.depends_on:
-        raise InvalidArgument("depends_on", _NOT_YET)
-    if spec.max_retries:
-        raise InvalidArgument("max_retries", _NOT_YET)
-    if spec.retry_delay_seconds:
-        raise InvalidArgument("retry_delay_seconds", _NOT_YET)
-    if spec.start_after is not None:
-        raise InvalidArgument("start_after", _NOT_YET)
     if spec.development_workflow:
         raise InvalidArgument("development_workflow", _NOT_YET)
 

@@ -7,6 +7,7 @@ rejected here, naming the field.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from enum import IntEnum
 from typing import TypeVar
 
@@ -26,8 +27,12 @@ from tq_actors import (
     TaskEvent,
     TaskSpec,
     TaskStatus,
+    WorkflowSpec,
+    WorkflowTaskSpec,
+    WorkflowView,
 )
-from tq_grpc._gen import projects_pb2, tasks_pb2
+from tq_actors.graph import workflow_edges
+from tq_grpc._gen import projects_pb2, tasks_pb2, workflows_pb2
 
 E = TypeVar("E", bound=IntEnum)
 
@@ -89,6 +94,9 @@ def task_to_proto(task: Task) -> tasks_pb2.Task:
         finished_at=timestamp(task.finished_at),
         development_workflow=task.development_workflow,
         pid=task.pid,
+        blocked_by=task.blocked_by,
+        workflow_id=task.workflow_id,
+        retry_at=timestamp(task.retry_at),
     )
     if task.exit_code is not None:
         message.exit_code = task.exit_code
@@ -99,14 +107,7 @@ def spec_from_proto(spec: tasks_pb2.TaskSpec) -> TaskSpec:
     """Read a task spec; enum and time fields are checked here."""
     priority = enum_in(Priority, spec.priority, "priority", Priority.NORMAL)
     assert priority is not None
-    depends_on = tuple(
-        Dependency(
-            d.task_id,
-            enum_in(Condition, d.condition, "depends_on.condition", Condition.SUCCESS)
-            or Condition.SUCCESS,
-        )
-        for d in spec.depends_on
-    )
+    depends_on = dependencies_from_proto(spec.depends_on)
     start_after = (
         seconds_of(spec.start_after, "start_after")
         if spec.HasField("start_after")
@@ -128,6 +129,21 @@ def spec_from_proto(spec: tasks_pb2.TaskSpec) -> TaskSpec:
         tags=tuple(spec.tags),
         idempotency_key=spec.idempotency_key,
         development_workflow=spec.development_workflow,
+    )
+
+
+def condition_of(value: int, field: str) -> Condition:
+    """Read a dependency condition; 0 means success."""
+    return enum_in(Condition, value, field, Condition.SUCCESS) or Condition.SUCCESS
+
+
+def dependencies_from_proto(
+    edges: Sequence[tasks_pb2.Dependency],
+) -> tuple[Dependency, ...]:
+    """Read dependency edges, naming the index of a bad condition."""
+    return tuple(
+        Dependency(d.task_id, condition_of(d.condition, f"depends_on[{i}].condition"))
+        for i, d in enumerate(edges)
     )
 
 
@@ -153,6 +169,13 @@ def changes_from_update(request: tasks_pb2.UpdateTaskRequest) -> TaskChanges:
         if given("retry_delay_seconds")
         else None,
         tags=tuple(request.tags) if request.update_tags else None,
+        depends_on=dependencies_from_proto(request.depends_on)
+        if request.update_depends_on
+        else None,
+        start_after=seconds_of(request.start_after, "start_after")
+        if given("start_after")
+        else None,
+        clear_start_after=request.clear_start_after,
     )
 
 
@@ -247,4 +270,57 @@ def project_changes_from_update(
         required_reviews=request.required_reviews
         if given("required_reviews")
         else None,
+    )
+
+
+def workflow_spec_from_proto(
+    request: workflows_pb2.CreateWorkflowRequest,
+) -> WorkflowSpec:
+    """Read a workflow creation request, naming the index of a bad task."""
+    tasks = []
+    for index, item in enumerate(request.tasks):
+        try:
+            spec = spec_from_proto(item.task)
+            after = tuple(
+                (d.key, condition_of(d.condition, f"depends_on[{i}].condition"))
+                for i, d in enumerate(item.depends_on)
+            )
+        except InvalidArgument as exc:
+            raise exc.within(f"tasks[{index}]") from None
+        tasks.append(WorkflowTaskSpec(key=item.key, spec=spec, after=after))
+    return WorkflowSpec(
+        name=request.name,
+        description=request.description,
+        project_id=request.project_id,
+        tasks=tuple(tasks),
+    )
+
+
+def workflow_to_proto(view: WorkflowView) -> workflows_pb2.Workflow:
+    """Build the wire form of a workflow; tasks and edges when the view has them."""
+    workflow = view.workflow
+    return workflows_pb2.Workflow(
+        id=workflow.id,
+        name=workflow.name,
+        description=workflow.description,
+        project_id=workflow.project_id,
+        status=int(view.status),
+        progress=workflows_pb2.WorkflowProgress(**view.progress),
+        created_at=timestamp(workflow.created_at),
+        tasks=[
+            workflows_pb2.WorkflowTask(key=key, task=task_to_proto(task))
+            for key, task in view.tasks
+        ],
+        edges=[
+            workflows_pb2.WorkflowEdge(
+                source_key=source_key,
+                target_key=target_key,
+                source_task_id=source_id,
+                target_task_id=target_id,
+                condition=int(condition),
+            )
+            for source_key, target_key, source_id, target_id, condition in (
+                workflow_edges(view.tasks)
+            )
+        ],
     )

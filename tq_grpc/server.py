@@ -18,16 +18,24 @@ from tq_grpc._gen import (
     system_pb2_grpc,
     tasks_pb2,
     tasks_pb2_grpc,
+    workflows_pb2,
+    workflows_pb2_grpc,
 )
 from tq_grpc.auth import ApiKeyInterceptor
 from tq_grpc.decoding import DecodeGuard
-from tq_grpc.servicers import ProjectServicer, SystemServicer, TaskServicer
+from tq_grpc.servicers import (
+    ProjectServicer,
+    SystemServicer,
+    TaskServicer,
+    WorkflowServicer,
+)
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 SERVICE_NAMES = (
     tasks_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name,
     projects_pb2.DESCRIPTOR.services_by_name["ProjectService"].full_name,
     system_pb2.DESCRIPTOR.services_by_name["SystemService"].full_name,
+    workflows_pb2.DESCRIPTOR.services_by_name["WorkflowService"].full_name,
 )
 
 
@@ -70,6 +78,9 @@ async def add_services(server: grpc.aio.Server, system: TaskQueueSystem) -> None
         ProjectServicer(system), server
     )
     system_pb2_grpc.add_SystemServiceServicer_to_server(SystemServicer(system), server)
+    workflows_pb2_grpc.add_WorkflowServiceServicer_to_server(
+        WorkflowServicer(system), server
+    )
 
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -81,7 +81,7 @@ def test_a_removed_task_is_never_dispatched(
     assert take(dispatched, 1) == ["blocker"]
     scheduler.tell("release", "blocker")
     assert nothing_more(dispatched)
-    assert scheduler.ask("stats").result() == (0, 0, 1)
+    assert scheduler.ask("stats").result() == (0, 0, 1, False)
 
 
 def test_a_project_at_its_limit_lets_other_tasks_pass(

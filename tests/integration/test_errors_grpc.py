@@ -138,10 +138,12 @@ def test_unsupported_scheduling_fields_are_refused_not_ignored(
 ) -> None:
     srv = shared_server
 
-    error = rpc_error(lambda: create_task(srv, "later", "true", max_retries=2))
+    error = rpc_error(
+        lambda: create_task(srv, "later", "true", development_workflow=True)
+    )
 
     assert code_of(error) == INVALID_ARGUMENT
-    assert details_of(error).startswith("max_retries:")
+    assert details_of(error).startswith("development_workflow:")
 
 
 def test_a_garbage_page_token_is_invalid_argument(shared_server: ServerProcess) -> None:

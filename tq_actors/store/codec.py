@@ -13,6 +13,7 @@ from tq_actors.models import (
     Task,
     TaskEvent,
     TaskStatus,
+    Workflow,
 )
 
 
@@ -58,3 +59,16 @@ def decode_project(raw: bytes) -> Project:
     data["status"] = ProjectStatus(data["status"])
     data["tags"] = tuple(data["tags"])
     return Project(**data)
+
+
+def encode_workflow(workflow: Workflow) -> bytes:
+    """Serialize a workflow."""
+    return orjson.dumps(workflow)
+
+
+def decode_workflow(raw: bytes) -> Workflow:
+    """Deserialize a workflow."""
+    data = orjson.loads(raw)
+    data["keys"] = tuple(data["keys"])
+    data["task_ids"] = tuple(data["task_ids"])
+    return Workflow(**data)

@@ -9,8 +9,11 @@ Column families and their keys (ids are 16 raw UUID bytes, seq 8 bytes):
     idx_priority priority (1) + task seq  -> task id
     idx_project  project id + task seq    -> task id
     idx_idem     idempotency key (UTF-8)  -> task id
+    idx_dependents dependency id + dependent id -> empty
     projects     project id               -> project record
     idx_projects project seq              -> project id
+    workflows    workflow id              -> workflow record
+    idx_workflows workflow seq            -> workflow id
     meta         name (ASCII)             -> value
 """
 
@@ -27,8 +30,11 @@ COLUMN_FAMILIES = (
     "idx_priority",
     "idx_project",
     "idx_idem",
+    "idx_dependents",
     "projects",
     "idx_projects",
+    "workflows",
+    "idx_workflows",
     "meta",
 )
 

@@ -15,7 +15,7 @@ class GetStatsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatsResponse(_message.Message):
-    __slots__ = ("tasks_by_status", "total_tasks", "total_projects", "queue_depth", "running", "slots", "uptime_seconds", "version", "tasks_created_total", "tasks_finished_total", "task_duration_bounds", "task_duration_counts", "task_duration_sum_seconds")
+    __slots__ = ("tasks_by_status", "total_tasks", "total_projects", "queue_depth", "running", "slots", "uptime_seconds", "version", "tasks_created_total", "tasks_finished_total", "task_duration_bounds", "task_duration_counts", "task_duration_sum_seconds", "paused")
     class TasksByStatusEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +43,7 @@ class GetStatsResponse(_message.Message):
     TASK_DURATION_BOUNDS_FIELD_NUMBER: _ClassVar[int]
     TASK_DURATION_COUNTS_FIELD_NUMBER: _ClassVar[int]
     TASK_DURATION_SUM_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_FIELD_NUMBER: _ClassVar[int]
     tasks_by_status: _containers.ScalarMap[str, int]
     total_tasks: int
     total_projects: int
@@ -56,7 +57,8 @@ class GetStatsResponse(_message.Message):
     task_duration_bounds: _containers.RepeatedScalarFieldContainer[float]
     task_duration_counts: _containers.RepeatedScalarFieldContainer[int]
     task_duration_sum_seconds: float
-    def __init__(self, tasks_by_status: _Optional[_Mapping[str, int]] = ..., total_tasks: _Optional[int] = ..., total_projects: _Optional[int] = ..., queue_depth: _Optional[int] = ..., running: _Optional[int] = ..., slots: _Optional[int] = ..., uptime_seconds: _Optional[float] = ..., version: _Optional[str] = ..., tasks_created_total: _Optional[int] = ..., tasks_finished_total: _Optional[_Mapping[str, int]] = ..., task_duration_bounds: _Optional[_Iterable[float]] = ..., task_duration_counts: _Optional[_Iterable[int]] = ..., task_duration_sum_seconds: _Optional[float] = ...) -> None: ...
+    paused: bool
+    def __init__(self, tasks_by_status: _Optional[_Mapping[str, int]] = ..., total_tasks: _Optional[int] = ..., total_projects: _Optional[int] = ..., queue_depth: _Optional[int] = ..., running: _Optional[int] = ..., slots: _Optional[int] = ..., uptime_seconds: _Optional[float] = ..., version: _Optional[str] = ..., tasks_created_total: _Optional[int] = ..., tasks_finished_total: _Optional[_Mapping[str, int]] = ..., task_duration_bounds: _Optional[_Iterable[float]] = ..., task_duration_counts: _Optional[_Iterable[int]] = ..., task_duration_sum_seconds: _Optional[float] = ..., paused: _Optional[bool] = ...) -> None: ...
 
 class PingRequest(_message.Message):
     __slots__ = ()
@@ -69,3 +71,23 @@ class PingResponse(_message.Message):
     server_time: _timestamp_pb2.Timestamp
     version: str
     def __init__(self, server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[str] = ...) -> None: ...
+
+class PauseQueueRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class PauseQueueResponse(_message.Message):
+    __slots__ = ("paused",)
+    PAUSED_FIELD_NUMBER: _ClassVar[int]
+    paused: bool
+    def __init__(self, paused: _Optional[bool] = ...) -> None: ...
+
+class ResumeQueueRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ResumeQueueResponse(_message.Message):
+    __slots__ = ("paused",)
+    PAUSED_FIELD_NUMBER: _ClassVar[int]
+    paused: bool
+    def __init__(self, paused: _Optional[bool] = ...) -> None: ...

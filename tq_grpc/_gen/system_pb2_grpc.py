@@ -27,7 +27,7 @@ if _version_not_supported:
 
 
 class SystemServiceStub:
-    """Server-wide information.
+    """Server-wide information and control.
     """
 
     def __init__(self, channel):
@@ -46,10 +46,20 @@ class SystemServiceStub:
                 request_serializer=taskqueue_dot_v1_dot_system__pb2.PingRequest.SerializeToString,
                 response_deserializer=taskqueue_dot_v1_dot_system__pb2.PingResponse.FromString,
                 _registered_method=True)
+        self.PauseQueue = channel.unary_unary(
+                '/taskqueue.v1.SystemService/PauseQueue',
+                request_serializer=taskqueue_dot_v1_dot_system__pb2.PauseQueueRequest.SerializeToString,
+                response_deserializer=taskqueue_dot_v1_dot_system__pb2.PauseQueueResponse.FromString,
+                _registered_method=True)
+        self.ResumeQueue = channel.unary_unary(
+                '/taskqueue.v1.SystemService/ResumeQueue',
+                request_serializer=taskqueue_dot_v1_dot_system__pb2.ResumeQueueRequest.SerializeToString,
+                response_deserializer=taskqueue_dot_v1_dot_system__pb2.ResumeQueueResponse.FromString,
+                _registered_method=True)
 
 
 class SystemServiceServicer:
-    """Server-wide information.
+    """Server-wide information and control.
     """
 
     def GetStats(self, request, context):
@@ -61,6 +71,19 @@ class SystemServiceServicer:
     def Ping(self, request, context):
         """Cheapest round trip the server offers; used for liveness and benchmarks.
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PauseQueue(self, request, context):
+        """Stops dispatching new tasks (running ones go on); kept across restarts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeQueue(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -78,6 +101,16 @@ def add_SystemServiceServicer_to_server(servicer, server):
                     request_deserializer=taskqueue_dot_v1_dot_system__pb2.PingRequest.FromString,
                     response_serializer=taskqueue_dot_v1_dot_system__pb2.PingResponse.SerializeToString,
             ),
+            'PauseQueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.PauseQueue,
+                    request_deserializer=taskqueue_dot_v1_dot_system__pb2.PauseQueueRequest.FromString,
+                    response_serializer=taskqueue_dot_v1_dot_system__pb2.PauseQueueResponse.SerializeToString,
+            ),
+            'ResumeQueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeQueue,
+                    request_deserializer=taskqueue_dot_v1_dot_system__pb2.ResumeQueueRequest.FromString,
+                    response_serializer=taskqueue_dot_v1_dot_system__pb2.ResumeQueueResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'taskqueue.v1.SystemService', rpc_method_handlers)
@@ -87,7 +120,7 @@ def add_SystemServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SystemService:
-    """Server-wide information.
+    """Server-wide information and control.
     """
 
     @staticmethod
@@ -134,6 +167,60 @@ class SystemService:
             '/taskqueue.v1.SystemService/Ping',
             taskqueue_dot_v1_dot_system__pb2.PingRequest.SerializeToString,
             taskqueue_dot_v1_dot_system__pb2.PingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PauseQueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/taskqueue.v1.SystemService/PauseQueue',
+            taskqueue_dot_v1_dot_system__pb2.PauseQueueRequest.SerializeToString,
+            taskqueue_dot_v1_dot_system__pb2.PauseQueueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeQueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/taskqueue.v1.SystemService/ResumeQueue',
+            taskqueue_dot_v1_dot_system__pb2.ResumeQueueRequest.SerializeToString,
+            taskqueue_dot_v1_dot_system__pb2.ResumeQueueResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -32,7 +32,7 @@ class Dependency(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., condition: _Optional[_Union[DependencyCondition, str]] = ...) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("id", "name", "command", "description", "project_id", "priority", "status", "depends_on", "working_dir", "env", "timeout_seconds", "max_retries", "retry_delay_seconds", "start_after", "tags", "idempotency_key", "attempt", "exit_code", "status_reason", "created_at", "updated_at", "started_at", "finished_at", "development_workflow", "pid")
+    __slots__ = ("id", "name", "command", "description", "project_id", "priority", "status", "depends_on", "working_dir", "env", "timeout_seconds", "max_retries", "retry_delay_seconds", "start_after", "tags", "idempotency_key", "attempt", "exit_code", "status_reason", "created_at", "updated_at", "started_at", "finished_at", "development_workflow", "pid", "blocked_by", "workflow_id", "retry_at")
     class EnvEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +65,9 @@ class Task(_message.Message):
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
     DEVELOPMENT_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
+    BLOCKED_BY_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AT_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     command: str
@@ -90,7 +93,10 @@ class Task(_message.Message):
     finished_at: _timestamp_pb2.Timestamp
     development_workflow: bool
     pid: int
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., command: _Optional[str] = ..., description: _Optional[str] = ..., project_id: _Optional[str] = ..., priority: _Optional[_Union[_common_pb2.Priority, str]] = ..., status: _Optional[_Union[_common_pb2.TaskStatus, str]] = ..., depends_on: _Optional[_Iterable[_Union[Dependency, _Mapping]]] = ..., working_dir: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[int] = ..., max_retries: _Optional[int] = ..., retry_delay_seconds: _Optional[float] = ..., start_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Iterable[str]] = ..., idempotency_key: _Optional[str] = ..., attempt: _Optional[int] = ..., exit_code: _Optional[int] = ..., status_reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., development_workflow: _Optional[bool] = ..., pid: _Optional[int] = ...) -> None: ...
+    blocked_by: str
+    workflow_id: str
+    retry_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., command: _Optional[str] = ..., description: _Optional[str] = ..., project_id: _Optional[str] = ..., priority: _Optional[_Union[_common_pb2.Priority, str]] = ..., status: _Optional[_Union[_common_pb2.TaskStatus, str]] = ..., depends_on: _Optional[_Iterable[_Union[Dependency, _Mapping]]] = ..., working_dir: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[int] = ..., max_retries: _Optional[int] = ..., retry_delay_seconds: _Optional[float] = ..., start_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Iterable[str]] = ..., idempotency_key: _Optional[str] = ..., attempt: _Optional[int] = ..., exit_code: _Optional[int] = ..., status_reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., development_workflow: _Optional[bool] = ..., pid: _Optional[int] = ..., blocked_by: _Optional[str] = ..., workflow_id: _Optional[str] = ..., retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TaskSpec(_message.Message):
     __slots__ = ("name", "command", "description", "project_id", "priority", "depends_on", "working_dir", "env", "timeout_seconds", "max_retries", "retry_delay_seconds", "start_after", "tags", "idempotency_key", "development_workflow")
@@ -216,7 +222,7 @@ class ListTasksResponse(_message.Message):
     def __init__(self, tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdateTaskRequest(_message.Message):
-    __slots__ = ("id", "name", "command", "description", "priority", "working_dir", "env", "update_env", "timeout_seconds", "max_retries", "retry_delay_seconds", "tags", "update_tags")
+    __slots__ = ("id", "name", "command", "description", "priority", "working_dir", "env", "update_env", "timeout_seconds", "max_retries", "retry_delay_seconds", "tags", "update_tags", "depends_on", "update_depends_on", "start_after", "clear_start_after")
     class EnvEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -237,6 +243,10 @@ class UpdateTaskRequest(_message.Message):
     RETRY_DELAY_SECONDS_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TAGS_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
+    START_AFTER_FIELD_NUMBER: _ClassVar[int]
+    CLEAR_START_AFTER_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     command: str
@@ -250,7 +260,11 @@ class UpdateTaskRequest(_message.Message):
     retry_delay_seconds: float
     tags: _containers.RepeatedScalarFieldContainer[str]
     update_tags: bool
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., command: _Optional[str] = ..., description: _Optional[str] = ..., priority: _Optional[_Union[_common_pb2.Priority, str]] = ..., working_dir: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., update_env: _Optional[bool] = ..., timeout_seconds: _Optional[int] = ..., max_retries: _Optional[int] = ..., retry_delay_seconds: _Optional[float] = ..., tags: _Optional[_Iterable[str]] = ..., update_tags: _Optional[bool] = ...) -> None: ...
+    depends_on: _containers.RepeatedCompositeFieldContainer[Dependency]
+    update_depends_on: bool
+    start_after: _timestamp_pb2.Timestamp
+    clear_start_after: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., command: _Optional[str] = ..., description: _Optional[str] = ..., priority: _Optional[_Union[_common_pb2.Priority, str]] = ..., working_dir: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., update_env: _Optional[bool] = ..., timeout_seconds: _Optional[int] = ..., max_retries: _Optional[int] = ..., retry_delay_seconds: _Optional[float] = ..., tags: _Optional[_Iterable[str]] = ..., update_tags: _Optional[bool] = ..., depends_on: _Optional[_Iterable[_Union[Dependency, _Mapping]]] = ..., update_depends_on: _Optional[bool] = ..., start_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., clear_start_after: _Optional[bool] = ...) -> None: ...
 
 class UpdateTaskResponse(_message.Message):
     __slots__ = ("task",)
@@ -259,16 +273,20 @@ class UpdateTaskResponse(_message.Message):
     def __init__(self, task: _Optional[_Union[Task, _Mapping]] = ...) -> None: ...
 
 class DeleteTaskRequest(_message.Message):
-    __slots__ = ("id",)
+    __slots__ = ("id", "cascade")
     ID_FIELD_NUMBER: _ClassVar[int]
+    CASCADE_FIELD_NUMBER: _ClassVar[int]
     id: str
-    def __init__(self, id: _Optional[str] = ...) -> None: ...
+    cascade: bool
+    def __init__(self, id: _Optional[str] = ..., cascade: _Optional[bool] = ...) -> None: ...
 
 class DeleteTaskResponse(_message.Message):
-    __slots__ = ("id",)
+    __slots__ = ("id", "deleted_ids")
     ID_FIELD_NUMBER: _ClassVar[int]
+    DELETED_IDS_FIELD_NUMBER: _ClassVar[int]
     id: str
-    def __init__(self, id: _Optional[str] = ...) -> None: ...
+    deleted_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., deleted_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CancelTaskRequest(_message.Message):
     __slots__ = ("id", "reason")

@@ -3,5 +3,6 @@
 from tq_grpc.servicers.projects import ProjectServicer
 from tq_grpc.servicers.system import SystemServicer
 from tq_grpc.servicers.tasks import TaskServicer
+from tq_grpc.servicers.workflows import WorkflowServicer
 
-__all__ = ["ProjectServicer", "SystemServicer", "TaskServicer"]
+__all__ = ["ProjectServicer", "SystemServicer", "TaskServicer", "WorkflowServicer"]

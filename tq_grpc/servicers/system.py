@@ -52,7 +52,24 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
             slots=stats.slots,
             uptime_seconds=time.monotonic() - self._started,
             version=self._version,
+            paused=stats.paused,
         )
+
+    @unary
+    async def PauseQueue(
+        self, request: system_pb2.PauseQueueRequest, context: grpc.aio.ServicerContext
+    ) -> system_pb2.PauseQueueResponse:
+        """Stop dispatching new tasks."""
+        paused = await asyncio.wrap_future(self._system.set_paused(True))
+        return system_pb2.PauseQueueResponse(paused=paused)
+
+    @unary
+    async def ResumeQueue(
+        self, request: system_pb2.ResumeQueueRequest, context: grpc.aio.ServicerContext
+    ) -> system_pb2.ResumeQueueResponse:
+        """Dispatch again."""
+        paused = await asyncio.wrap_future(self._system.set_paused(False))
+        return system_pb2.ResumeQueueResponse(paused=paused)
 
     @unary
     async def Ping(

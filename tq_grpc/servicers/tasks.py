@@ -101,8 +101,9 @@ class TaskServicer(tasks_pb2_grpc.TaskServiceServicer):
         self, request: tasks_pb2.DeleteTaskRequest, context: grpc.aio.ServicerContext
     ) -> tasks_pb2.DeleteTaskResponse:
         """Delete a task that is not running."""
-        task_id = await asyncio.wrap_future(self._system.delete_task(request.id))
-        return tasks_pb2.DeleteTaskResponse(id=task_id)
+        future = self._system.delete_task(request.id, cascade=request.cascade)
+        deleted = await asyncio.wrap_future(future)
+        return tasks_pb2.DeleteTaskResponse(id=deleted[0], deleted_ids=deleted)
 
     @unary
     async def CancelTask(
