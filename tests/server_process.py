@@ -14,7 +14,12 @@ from typing import IO
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tq_grpc._gen import projects_pb2_grpc, system_pb2_grpc, tasks_pb2_grpc
+from tq_grpc._gen import (
+    projects_pb2_grpc,
+    system_pb2_grpc,
+    tasks_pb2_grpc,
+    workflows_pb2_grpc,
+)
 
 HOST = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 20.0
@@ -132,6 +137,11 @@ class ServerProcess:
     def system(self) -> system_pb2_grpc.SystemServiceStub:
         """Return a SystemService stub."""
         return system_pb2_grpc.SystemServiceStub(self.channel)
+
+    @property
+    def workflows(self) -> workflows_pb2_grpc.WorkflowServiceStub:
+        """Return a WorkflowService stub."""
+        return workflows_pb2_grpc.WorkflowServiceStub(self.channel)
 
     def launch(
         self, *, grpc_port: int | None = None, stderr_path: Path | None = None

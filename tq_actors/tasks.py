@@ -79,6 +79,8 @@ _SCAN_CHUNK = 10_000
 _RETRY_JITTER = 0.25
 
 _Cancel = tuple[str, list[Future[Task]]]
+# Stands in for the ticket of a change that is still being put together.
+_UNCOMMITTED: Future[None] = Future()
 
 
 def backoff_seconds(base: float, retry: int) -> float:
@@ -803,6 +805,8 @@ class TaskActor(Actor):
         return queued
 
     def _settle(self, task: Task, change: _Change) -> None:
+        # Visible to lookups at once; _commit files it with its ticket.
+        self._recent[task.id] = (task, _UNCOMMITTED)
         self._live.pop(task.id, None)
         self._dispatched.discard(task.id)
         self._delayed.pop(task.id, None)
@@ -865,7 +869,7 @@ class TaskActor(Actor):
             )
         change.cascade.extend(t.id for t in tasks)
         for task in tasks:
-            self._recent[task.id] = (None, Future())
+            self._recent[task.id] = (None, _UNCOMMITTED)
         self._drain(change)
         ticket = self._commit(change, record_events=False)
         for task in tasks:

@@ -112,3 +112,10 @@ def details_of(error: grpc.RpcError) -> str:
 def seconds(stamp: Timestamp) -> float:
     """Return a protobuf Timestamp as float seconds."""
     return float(stamp.seconds + stamp.nanos / 1e9)
+
+
+def timestamp_in(delay: float) -> Timestamp:
+    """Return a Timestamp delay seconds from now."""
+    stamp = Timestamp()
+    stamp.FromNanoseconds(round((time.time() + delay) * 1e9))
+    return stamp
