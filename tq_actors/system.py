@@ -181,6 +181,14 @@ class TaskQueueSystem:
             for t in tasks
         ]
 
+    def explain_view(self, view: WorkflowView) -> WorkflowView:
+        """Fill in ``blocked_by`` of a workflow view's waiting tasks."""
+        explained = self.explain([task for _, task in view.tasks])
+        listed = tuple(
+            (key, task) for (key, _), task in zip(view.tasks, explained, strict=True)
+        )
+        return dataclasses.replace(view, tasks=listed)
+
     def _awaited(self, task: Task) -> str:
         raws = self.store.get_many("tasks", [k.uid(d.task_id) for d in task.depends_on])
         for dependency, raw in zip(task.depends_on, raws, strict=True):
@@ -371,11 +379,7 @@ class TaskQueueSystem:
         status, progress = graph.workflow_status([t for _, t in pairs])
         if not tasks:
             return WorkflowView(workflow, status, progress)
-        explained = self.explain([t for _, t in pairs])
-        listed = tuple(
-            (key, task) for (key, _), task in zip(pairs, explained, strict=True)
-        )
-        return WorkflowView(workflow, status, progress, listed)
+        return self.explain_view(WorkflowView(workflow, status, progress, tuple(pairs)))
 
     # -- projects ---------------------------------------------------------
 

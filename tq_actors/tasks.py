@@ -389,6 +389,11 @@ class TaskActor(Actor):
         workflow = self._workflow(workflow_id)
         reason = reason or f"workflow {workflow_id} cancelled"
         live = [self._live[t] for t in workflow.task_ids if t in self._live]
+        if not live:
+            raise FailedPrecondition(
+                f"Workflow {workflow_id} has ended; nothing is left to cancel. "
+                "Retry it to run its failed and cancelled tasks again."
+            )
         change = _Change(time.time())
         waits: list[Future[object]] = []
         for task in live:
@@ -870,6 +875,7 @@ class TaskActor(Actor):
         change.cascade.extend(t.id for t in tasks)
         for task in tasks:
             self._recent[task.id] = (None, _UNCOMMITTED)
+        self._drop_empty_workflows({t.workflow_id for t in tasks} - {""}, change)
         self._drain(change)
         ticket = self._commit(change, record_events=False)
         for task in tasks:
@@ -877,6 +883,19 @@ class TaskActor(Actor):
         ticket.add_done_callback(lambda _: [self._logs.remove(t.id) for t in tasks])
         logger.info("Tasks: deleted %d", len(tasks))
         return ticket
+
+    def _drop_empty_workflows(self, workflow_ids: set[str], change: _Change) -> None:
+        """Delete the records of workflows whose every task is gone."""
+        for workflow_id in workflow_ids:
+            try:
+                workflow = self._workflow(workflow_id)
+            except NotFound:
+                continue
+            if any(self._peek(t) is not None for t in workflow.task_ids):
+                continue
+            change.ops.append(("workflows", k.uid(workflow.id), None))
+            change.ops.append(("idx_workflows", k.u64(workflow.seq), None))
+            logger.info("Workflow %r: deleted with its last task", workflow.id)
 
     # -- records, events, commits ----------------------------------------------
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from tq_actors import defaults
 from tq_actors.errors import InvalidArgument
 from tq_actors.models import (
+    Condition,
     Dependency,
     ProjectSpec,
     TaskChanges,
@@ -105,7 +106,12 @@ def depends_on(value: Iterable[Dependency]) -> tuple[Dependency, ...]:
     found: dict[str, Dependency] = {}
     for index, dependency in enumerate(value):
         dep_id = task_id(dependency.task_id, f"depends_on[{index}].task_id")
-        found.setdefault(dep_id, Dependency(dep_id, dependency.condition))
+        earlier = found.setdefault(dep_id, Dependency(dep_id, dependency.condition))
+        if earlier.condition != dependency.condition:
+            raise InvalidArgument(
+                f"depends_on[{index}].condition",
+                f"task {dep_id} is already a dependency with another condition.",
+            )
     if len(found) > defaults.MAX_DEPENDENCIES:
         raise InvalidArgument(
             "depends_on", f"at most {defaults.MAX_DEPENDENCIES} dependencies."
@@ -198,7 +204,7 @@ def workflow_spec(spec: WorkflowSpec) -> tuple[WorkflowSpec, list[int]]:
             )
         except InvalidArgument as exc:
             raise exc.within(f"tasks[{index}]") from None
-        after: dict[str, object] = {}
+        after: dict[str, Condition] = {}
         for position, (given_key, condition) in enumerate(item.after):
             target = given_key.strip()
             if target not in index_of:
@@ -206,10 +212,14 @@ def workflow_spec(spec: WorkflowSpec) -> tuple[WorkflowSpec, list[int]]:
                     f"tasks[{index}].depends_on[{position}].key",
                     f"{target[:64]!r} is not the key of a task in this workflow.",
                 )
-            after.setdefault(target, condition)
+            if after.setdefault(target, condition) != condition:
+                raise InvalidArgument(
+                    f"tasks[{index}].depends_on[{position}].condition",
+                    f"{target[:64]!r} is already a dependency with another condition.",
+                )
         graph[key] = list(after)
         checked.append(
-            WorkflowTaskSpec(key=key, spec=normal, after=tuple(after.items()))  # type: ignore[arg-type]
+            WorkflowTaskSpec(key=key, spec=normal, after=tuple(after.items()))
         )
     try:
         order = list(graphlib.TopologicalSorter(graph).static_order())

@@ -309,3 +309,30 @@ def test_dependencies_survive_a_restart(server: ServerFactory, restart: str) -> 
     done = wait_settled(srv, child.id)
     assert done.status == CANCELLED
     assert root.id in done.status_reason
+
+
+def test_one_dependency_with_two_conditions_is_refused(
+    shared_server: ServerProcess,
+) -> None:
+    root = create_task(shared_server, "root")
+    edges = after(root.id) + after(root.id, condition=FAILURE)
+
+    error = rpc_error(lambda: create_task(shared_server, "x", "true", depends_on=edges))
+
+    assert code_of(error) == grpc.StatusCode.INVALID_ARGUMENT
+    assert details_of(error).startswith("depends_on[1].condition:")
+
+
+def test_create_and_update_answers_say_what_the_task_waits_for(
+    shared_server: ServerProcess,
+) -> None:
+    srv = shared_server
+    root = create_task(srv, "root")
+    child = create_task(srv, "child", "true", depends_on=after(root.id))
+
+    assert root.blocked_by.startswith("tracking only")
+    assert child.blocked_by.startswith(f"waiting for dependency {root.id} (root)")
+    renamed = srv.tasks.UpdateTask(
+        tasks_pb2.UpdateTaskRequest(id=child.id, name="renamed")
+    ).task
+    assert renamed.blocked_by == child.blocked_by

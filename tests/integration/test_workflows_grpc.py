@@ -328,3 +328,49 @@ def test_a_workflow_survives_a_restart(server: ServerFactory, tmp_path: Path) ->
     srv.workflows.RetryWorkflow(WF.RetryWorkflowRequest(id=workflow.id))
     done = wait_workflow(srv, workflow.id)
     assert done.status == WF.WORKFLOW_STATUS_COMPLETED
+
+
+def test_cancelling_an_ended_workflow_is_refused(shared_server: ServerProcess) -> None:
+    workflow = create(shared_server, item("only", "true"))
+    wait_workflow(shared_server, workflow.id)
+
+    error = rpc_error(
+        lambda: shared_server.workflows.CancelWorkflow(
+            WF.CancelWorkflowRequest(id=workflow.id)
+        )
+    )
+
+    assert code_of(error) == grpc.StatusCode.FAILED_PRECONDITION
+    assert get(shared_server, workflow.id).status == WF.WORKFLOW_STATUS_COMPLETED
+
+
+def test_a_workflow_goes_with_its_last_task(shared_server: ServerProcess) -> None:
+    srv = shared_server
+    workflow = create(srv, item("a", "true"), item("b", "true", "a"))
+    wait_workflow(srv, workflow.id)
+
+    srv.tasks.DeleteTask(
+        tasks_pb2.DeleteTaskRequest(id=by_key(workflow)["a"].id, cascade=True)
+    )
+
+    error = rpc_error(lambda: get(srv, workflow.id))
+    assert code_of(error) == grpc.StatusCode.NOT_FOUND
+
+
+def test_conflicting_edges_to_one_key_are_refused(shared_server: ServerProcess) -> None:
+    error = rpc_error(
+        lambda: create(shared_server, item("a"), item("b", "true", "a", ("a", FAILURE)))
+    )
+
+    assert code_of(error) == grpc.StatusCode.INVALID_ARGUMENT
+    assert details_of(error).startswith("tasks[1].depends_on[1].condition:")
+
+
+def test_the_created_workflow_says_what_its_tasks_wait_for(
+    shared_server: ServerProcess,
+) -> None:
+    workflow = create(shared_server, item("a", "sleep 0.2"), item("b", "true", "a"))
+
+    blocked = by_key(workflow)["b"].blocked_by
+
+    assert blocked.startswith(f"waiting for dependency {by_key(workflow)['a'].id} (a)")

@@ -38,7 +38,8 @@ class TaskServicer(tasks_pb2_grpc.TaskServiceServicer):
         """Create one task."""
         spec = convert.spec_from_proto(request.task)
         created = await asyncio.wrap_future(self._system.create_tasks([spec]))
-        return tasks_pb2.CreateTaskResponse(task=convert.task_to_proto(created[0]))
+        task = self._system.explain(created)[0]
+        return tasks_pb2.CreateTaskResponse(task=convert.task_to_proto(task))
 
     @unary
     async def BatchCreateTasks(
@@ -57,7 +58,7 @@ class TaskServicer(tasks_pb2_grpc.TaskServiceServicer):
         future = await asyncio.to_thread(self._system.create_tasks, specs)
         created = await asyncio.wrap_future(future)
         tasks = await asyncio.to_thread(
-            lambda: [convert.task_to_proto(task) for task in created]
+            lambda: [convert.task_to_proto(t) for t in self._system.explain(created)]
         )
         return tasks_pb2.BatchCreateTasksResponse(tasks=tasks)
 
@@ -94,6 +95,7 @@ class TaskServicer(tasks_pb2_grpc.TaskServiceServicer):
         """Change a pending task."""
         changes = convert.changes_from_update(request)
         task = await asyncio.wrap_future(self._system.update_task(request.id, changes))
+        task = self._system.explain([task])[0]
         return tasks_pb2.UpdateTaskResponse(task=convert.task_to_proto(task))
 
     @unary
@@ -120,6 +122,7 @@ class TaskServicer(tasks_pb2_grpc.TaskServiceServicer):
     ) -> tasks_pb2.RetryTaskResponse:
         """Queue a settled task again."""
         task = await asyncio.wrap_future(self._system.retry_task(request.id))
+        task = self._system.explain([task])[0]
         return tasks_pb2.RetryTaskResponse(task=convert.task_to_proto(task))
 
     @unary

@@ -34,6 +34,7 @@ class WorkflowServicer(workflows_pb2_grpc.WorkflowServiceServicer):
         spec = await asyncio.to_thread(convert.workflow_spec_from_proto, request)
         future = await asyncio.to_thread(self._system.create_workflow, spec)
         view = await asyncio.wrap_future(future)
+        view = await asyncio.to_thread(self._system.explain_view, view)
         message = await asyncio.to_thread(convert.workflow_to_proto, view)
         return workflows_pb2.CreateWorkflowResponse(workflow=message)
 
