@@ -23,7 +23,7 @@ from tq_rest.backend import Backend
 from tq_rest.errors import install_handlers
 from tq_rest.guard import MAX_BODY_BYTES, ApiKeyGuard, BodyLimit
 from tq_rest.metrics import Metrics
-from tq_rest.routes import projects, streams, system, tasks
+from tq_rest.routes import projects, queue, streams, system, tasks, workflows
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,14 @@ def create_app(*, grpc_target: str, settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     install_handlers(app)
-    for router in (tasks.router, streams.router, projects.router, system.router):
+    for router in (
+        tasks.router,
+        streams.router,
+        workflows.router,
+        projects.router,
+        queue.router,
+        system.router,
+    ):
         app.include_router(router)
     if metrics is not None:
         app.include_router(system.metrics_router)

@@ -9,7 +9,12 @@ from typing import Annotated, Any, TypeVar
 import grpc
 from fastapi import Depends, Request
 
-from tq_grpc._gen import projects_pb2_grpc, system_pb2_grpc, tasks_pb2_grpc
+from tq_grpc._gen import (
+    projects_pb2_grpc,
+    system_pb2_grpc,
+    tasks_pb2_grpc,
+    workflows_pb2_grpc,
+)
 from tq_rest.errors import from_rpc
 
 Reply = TypeVar("Reply")
@@ -26,6 +31,7 @@ class Backend:
         self.tasks = tasks_pb2_grpc.TaskServiceStub(self.channel)
         self.projects = projects_pb2_grpc.ProjectServiceStub(self.channel)
         self.system = system_pb2_grpc.SystemServiceStub(self.channel)
+        self.workflows = workflows_pb2_grpc.WorkflowServiceStub(self.channel)
         self.metadata: tuple[tuple[str, str], ...] = (
             (("authorization", f"Bearer {api_key}"),) if api_key else ()
         )

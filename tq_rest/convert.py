@@ -8,14 +8,16 @@ is an unset ``exit_code`` and an empty id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from tq_grpc._gen import common_pb2, projects_pb2, system_pb2, tasks_pb2
+from tq_grpc._gen import common_pb2, projects_pb2, system_pb2, tasks_pb2, workflows_pb2
 from tq_rest import schemas
 
 if TYPE_CHECKING:
@@ -58,6 +60,9 @@ PROJECT_STATUS: EnumNames[common_pb2.ProjectStatus] = EnumNames(
 )
 CONDITION: EnumNames[tasks_pb2.DependencyCondition] = EnumNames(
     tasks_pb2.DependencyCondition, "DEPENDENCY_CONDITION_"
+)
+WORKFLOW_STATUS: EnumNames[workflows_pb2.WorkflowStatus] = EnumNames(
+    workflows_pb2.WorkflowStatus, "WORKFLOW_STATUS_"
 )
 
 
@@ -121,6 +126,9 @@ def task_json(task: tasks_pb2.Task) -> dict[str, Any]:
         "finished_at": time_json(task, "finished_at"),
         "development_workflow": task.development_workflow,
         "pid": task.pid,
+        "blocked_by": task.blocked_by,
+        "workflow_id": task.workflow_id or None,
+        "retry_at": time_json(task, "retry_at"),
     }
 
 
@@ -173,7 +181,47 @@ def stats_json(stats: system_pb2.GetStatsResponse) -> dict[str, Any]:
         "slots": stats.slots,
         "uptime_seconds": stats.uptime_seconds,
         "version": stats.version,
+        "paused": stats.paused,
     }
+
+
+def workflow_json(
+    workflow: workflows_pb2.Workflow, *, detailed: bool = True
+) -> dict[str, Any]:
+    """Return the JSON document of a workflow; a list item is not detailed."""
+    progress = workflow.progress
+    document: dict[str, Any] = {
+        "id": workflow.id,
+        "name": workflow.name,
+        "description": workflow.description,
+        "project_id": workflow.project_id or None,
+        "status": WORKFLOW_STATUS.name(workflow.status) or "pending",
+        "progress": {
+            "total": progress.total,
+            "pending": progress.pending,
+            "waiting_for_dependencies": progress.waiting_for_dependencies,
+            "running": progress.running,
+            "completed": progress.completed,
+            "failed": progress.failed,
+            "cancelled": progress.cancelled,
+        },
+        "created_at": time_json(workflow, "created_at"),
+    }
+    if detailed:
+        document["tasks"] = [
+            {"key": t.key, "task": task_json(t.task)} for t in workflow.tasks
+        ]
+        document["edges"] = [
+            {
+                "source_key": e.source_key,
+                "target_key": e.target_key,
+                "source_task_id": e.source_task_id,
+                "target_task_id": e.target_task_id,
+                "condition": CONDITION.name(e.condition) or "success",
+            }
+            for e in workflow.edges
+        ]
+    return document
 
 
 # -- requests -------------------------------------------------------------
@@ -181,18 +229,20 @@ def stats_json(stats: system_pb2.GetStatsResponse) -> dict[str, Any]:
 
 def task_spec(body: schemas.TaskCreate) -> tasks_pb2.TaskSpec:
     """Return the TaskSpec of a creation request."""
+    return _spec(body, body.depends_on)
+
+
+def _spec(
+    body: schemas.TaskFields,
+    depends_on: Iterable[schemas.DependencyIn | schemas.WorkflowDependencyIn],
+) -> tasks_pb2.TaskSpec:
     spec = tasks_pb2.TaskSpec(
-        name=body.name,
+        name=body.name or "",
         command=body.command,
         description=body.description,
         project_id=str(body.project_id or ""),
         priority=PRIORITY.number(body.priority),
-        depends_on=[
-            tasks_pb2.Dependency(
-                task_id=str(d.task_id), condition=CONDITION.number(d.condition)
-            )
-            for d in body.depends_on
-        ],
+        depends_on=_dependencies(depends_on),
         working_dir=body.working_dir or "",
         env=body.env,
         timeout_seconds=body.timeout_seconds,
@@ -205,6 +255,17 @@ def task_spec(body: schemas.TaskCreate) -> tasks_pb2.TaskSpec:
     if body.start_after is not None:
         spec.start_after.CopyFrom(timestamp(body.start_after))
     return spec
+
+
+def _dependencies(
+    depends_on: Iterable[schemas.DependencyIn | schemas.WorkflowDependencyIn],
+) -> list[tasks_pb2.Dependency]:
+    return [
+        tasks_pb2.Dependency(
+            task_id=str(d.task_id), condition=CONDITION.number(d.condition)
+        )
+        for d in depends_on
+    ]
 
 
 def task_update(task_id: str, body: schemas.TaskUpdate) -> tasks_pb2.UpdateTaskRequest:
@@ -225,7 +286,86 @@ def task_update(task_id: str, body: schemas.TaskUpdate) -> tasks_pb2.UpdateTaskR
     if "tags" in given:
         request.tags.extend(given["tags"])
         request.update_tags = True
+    if body.depends_on is not None:
+        request.depends_on.extend(_dependencies(body.depends_on))
+        request.update_depends_on = True
+    if body.start_after is not None:
+        request.start_after.CopyFrom(timestamp(body.start_after))
+    elif "start_after" in body.model_fields_set:
+        request.clear_start_after = True
     return request
+
+
+@dataclass
+class WorkflowRequest:
+    """A CreateWorkflowRequest, and how to name its fields as the client did.
+
+    A REST workflow task lists every dependency in one ``depends_on``; the
+    request splits them into key edges (``tasks[i].depends_on``) and edges to
+    outside tasks (``tasks[i].task.depends_on``), so an index the server
+    names in an error must be turned back into the client's.
+    """
+
+    request: workflows_pb2.CreateWorkflowRequest
+    # gRPC field path -> REST field path, for the parts that differ.
+    renames: dict[str, str] = field(default_factory=dict)
+
+    def rest_field(self, name: str) -> str:
+        """Return the REST field of a field path the server named.
+
+        ``tasks[3].task.name`` -> ``tasks[3].name`` (REST has no task level).
+        An edge (``tasks[3].depends_on[j]``) is a key edge unless it sits
+        under ``task.`` or names a ``task_id``; either way its index becomes
+        that of the entry the client sent.
+        """
+        match = _WORKFLOW_TASK_FIELD.match(name)
+        if match is None:
+            return name
+        task, nested, path = match.groups()
+        edge = _EDGE.match(path)
+        if edge is None:
+            return f"{task}.{path}"
+        index, tail = edge.group(1), path[edge.end() :]
+        outside = nested is not None or tail.startswith(".task_id")
+        kind = OUTSIDE_EDGE if outside else KEY_EDGE
+        rest_edge = self.renames.get(f"{task}.{kind}[{index}]")
+        return name if rest_edge is None else rest_edge + tail
+
+
+# How the request names the two kinds of edges of workflow task i.
+KEY_EDGE = "depends_on"
+OUTSIDE_EDGE = "task.depends_on"
+_WORKFLOW_TASK_FIELD = re.compile(r"^(tasks\[\d+\])\.(task\.)?(.+)$")
+_EDGE = re.compile(r"^depends_on\[(\d+)\]")
+
+
+def workflow_create(body: schemas.WorkflowCreate) -> WorkflowRequest:
+    """Return the CreateWorkflowRequest of a creation request."""
+    request = workflows_pb2.CreateWorkflowRequest(
+        name=body.name,
+        description=body.description,
+        project_id=str(body.project_id or ""),
+    )
+    renames: dict[str, str] = {}
+    for i, task in enumerate(body.tasks):
+        outside = [(n, d) for n, d in enumerate(task.depends_on) if d.key is None]
+        inside = [(n, d) for n, d in enumerate(task.depends_on) if d.key is not None]
+        for kind, edges in ((OUTSIDE_EDGE, outside), (KEY_EDGE, inside)):
+            for j, (n, _) in enumerate(edges):
+                renames[f"tasks[{i}].{kind}[{j}]"] = f"tasks[{i}].depends_on[{n}]"
+        request.tasks.append(
+            workflows_pb2.WorkflowTaskSpec(
+                key=task.key,
+                task=_spec(task, (d for _, d in outside)),
+                depends_on=[
+                    workflows_pb2.WorkflowDependency(
+                        key=d.key or "", condition=CONDITION.number(d.condition)
+                    )
+                    for _, d in inside
+                ],
+            )
+        )
+    return WorkflowRequest(request, renames)
 
 
 def project_create(body: schemas.ProjectCreate) -> projects_pb2.CreateProjectRequest:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -67,6 +67,11 @@ _GENERIC_MESSAGES: dict[grpc.StatusCode, str] = {
     grpc.StatusCode.DEADLINE_EXCEEDED: (
         "The task queue service did not answer in time; try again."
     ),
+    # grpc's own text for a method without a servicer names Python classes.
+    grpc.StatusCode.UNIMPLEMENTED: (
+        "The task queue service does not offer this operation (is it older "
+        "than this adapter?)."
+    ),
 }
 
 _REST_CODES: dict[int, str] = {
@@ -81,6 +86,7 @@ _REST_CODES: dict[int, str] = {
     422: "invalid_argument",
     429: "resource_exhausted",
     500: "internal",
+    501: "unimplemented",
     503: "unavailable",
 }
 
@@ -197,9 +203,30 @@ def _named_field(message: str, aliases: Mapping[str, str]) -> tuple[str | None, 
     return field, f"{field}: {rest}"
 
 
+def renamed(error: ApiError, rest_field: Callable[[str], str]) -> ApiError:
+    """Return error with its field (and the message naming it) renamed.
+
+    For requests whose gRPC form nests or splits what the client sent, so
+    that ``field`` names the client's field rather than the proto's.
+    """
+    if error.field is None:
+        return error
+    field = rest_field(error.field)
+    if field == error.field:
+        return error
+    message = error.message
+    if message.startswith(error.field + ": "):
+        message = field + message[len(error.field) :]
+    return ApiError(
+        error.status, error.code, message, field=field, headers=error.headers
+    )
+
+
 def _log_backend_failure(code: grpc.StatusCode, details: str) -> None:
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
         logger.warning("gRPC backend unavailable (%s)", code.name)
+    elif code is grpc.StatusCode.UNIMPLEMENTED:
+        logger.warning("gRPC backend does not implement the call: %s", details)
     elif code is grpc.StatusCode.DEADLINE_EXCEEDED:
         logger.warning("gRPC backend did not answer in time")
     else:
@@ -288,7 +315,7 @@ def _responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 _DESCRIPTIONS = {
     400: "Malformed request: invalid JSON or a value out of range.",
     401: "A valid API key is required.",
-    404: "No such task, project or route.",
+    404: "No such task, project, workflow or route.",
     409: "The object's state forbids the change, or the key is taken.",
     413: "The request body is too large.",
     422: "A field is invalid; `field` names it.",

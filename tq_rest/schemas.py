@@ -1,18 +1,27 @@
 """Request and response bodies of the REST API, as pydantic models.
 
 Names are the proto's snake_case field names; enums are lower-case names;
-times are RFC 3339 in UTC. Numbers are bounded to what the proto can carry,
-so a value beyond int32 is a 422 naming the field rather than a failure
-further down.
+times are RFC 3339 in UTC, and a time a client sends must carry its offset.
+Numbers are bounded to what the proto can carry, so a value beyond int32 is a
+422 naming the field rather than a failure further down.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
@@ -28,6 +37,7 @@ TaskStatus = Literal[
     "cancelled",
 ]
 ProjectStatus = Literal["planning", "active", "on_hold", "completed", "cancelled"]
+WorkflowStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
 Condition = Literal["success", "failure", "completion"]
 
 
@@ -41,7 +51,11 @@ def _no_surrogates(value: str) -> str:
 
 def _in_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
+        # Whose local time it is cannot be known: the client must say.
+        raise ValueError(
+            "must carry a UTC offset, e.g. 2026-12-04T16:00:00Z or "
+            "2026-12-04T17:00:00+01:00"
+        )
     try:
         return value.astimezone(UTC)
     except OverflowError:
@@ -51,7 +65,12 @@ def _in_utc(value: datetime) -> datetime:
 Text = Annotated[str, AfterValidator(_no_surrogates)]
 Int32 = Annotated[int, Field(ge=0, le=INT32_MAX)]
 Seconds = Annotated[float, Field(ge=0, le=INT32_MAX)]
-Time = Annotated[datetime, AfterValidator(_in_utc)]
+Time = Annotated[
+    datetime,
+    AfterValidator(_in_utc),
+    Field(description="RFC 3339 with an offset (`Z` or `±hh:mm`)."),
+]
+Name = Annotated[Text, Field(min_length=1, max_length=256)]
 
 
 class _Input(BaseModel):
@@ -75,10 +94,10 @@ class DependencyIn(_Input):
     condition: Condition = "success"
 
 
-class TaskCreate(_Input):
-    """The fields a client gives to create a task."""
+class TaskFields(_Input):
+    """The fields of a task spec, shared by POST /tasks and workflow tasks."""
 
-    name: Annotated[Text, Field(min_length=1, max_length=256)]
+    name: Name | None = None
     command: Text = Field(
         default="", description="Run as `/bin/sh -c command`; empty: tracking only."
     )
@@ -95,15 +114,116 @@ class TaskCreate(_Input):
         default=None,
         description="Creating again with the same key returns the first task.",
     )
-    depends_on: list[DependencyIn] = Field(default_factory=list)
-    max_retries: Int32 = 0
-    retry_delay_seconds: Seconds = 0.0
-    start_after: Time | None = None
+    max_retries: Int32 = Field(
+        default=0, description="Failed runs retried automatically; 0: none."
+    )
+    retry_delay_seconds: Seconds = Field(
+        default=0.0, description="Wait before an automatic retry."
+    )
+    start_after: Time | None = Field(
+        default=None, description="Not started before this time (with an offset)."
+    )
     development_workflow: bool = False
 
 
+class TaskCreate(TaskFields):
+    """The fields a client gives to create a task."""
+
+    name: Name
+    depends_on: list[DependencyIn] = Field(
+        default_factory=list,
+        description="Start only once each of these tasks ended as its condition asks.",
+    )
+
+
+class WorkflowKeyDependencyIn(_Input):
+    """An edge to another task of the same workflow, by its key."""
+
+    key: Annotated[Text, Field(min_length=1)]
+    condition: Condition = "success"
+
+
+class WorkflowDependencyIn(_Input):
+    """One dependency of a workflow task: a key, ``{key, condition}`` or
+    ``{task_id, condition}`` (a task outside the workflow)."""
+
+    key: Annotated[Text, Field(min_length=1)] | None = None
+    task_id: uuid.UUID | None = None
+    condition: Condition = "success"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_key(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"key": value}
+        if not isinstance(value, dict | WorkflowDependencyIn):
+            # Not TypeError: pydantic reports only these as a 422.
+            raise PydanticCustomError(
+                "dependency_type",
+                "must be a key, or an object with key or task_id and a condition",
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.key is None) == (self.task_id is None):
+            raise ValueError(
+                "must name either a key of this workflow or a task_id, not "
+                + ("both" if self.key is not None else "neither")
+            )
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Describe the three forms an entry may take."""
+        return {
+            "oneOf": [
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "The key of a task of this workflow (success).",
+                },
+                handler(WorkflowKeyDependencyIn.__pydantic_core_schema__),
+                handler(DependencyIn.__pydantic_core_schema__),
+            ],
+            "description": (
+                "A key of this workflow (`success` edge), `{key, condition}`, "
+                "or `{task_id, condition}` for a task outside the workflow."
+            ),
+        }
+
+
+class WorkflowTaskIn(TaskFields):
+    """A task of a workflow: every field of POST /tasks, a key and its edges."""
+
+    key: Annotated[Text, Field(min_length=1)] = Field(
+        description="Unique within the workflow; what depends_on entries name."
+    )
+    name: Name | None = Field(default=None, description="Not given: the key.")
+    depends_on: list[WorkflowDependencyIn] = Field(default_factory=list)
+
+
+class WorkflowCreate(_Input):
+    """A named group of tasks and their edges, created in one atomic write."""
+
+    name: Name
+    description: Text = ""
+    project_id: uuid.UUID | None = Field(
+        default=None, description="Also the project of tasks that name none."
+    )
+    tasks: list[WorkflowTaskIn] = Field(
+        description="At most 10,000 tasks whose edges form a DAG."
+    )
+
+
 class TaskUpdate(_Input):
-    """Changes to a pending task; absent or null fields keep their value."""
+    """Changes to a task that has not started.
+
+    Absent or null fields keep their value, except ``"start_after": null``,
+    which removes a delayed start.
+    """
 
     name: Annotated[Text, Field(min_length=1, max_length=256)] | None = None
     command: Text | None = None
@@ -117,10 +237,16 @@ class TaskUpdate(_Input):
     max_retries: Int32 | None = None
     retry_delay_seconds: Seconds | None = None
     tags: list[Text] | None = Field(default=None, description="Replaces the tags.")
+    depends_on: list[DependencyIn] | None = Field(
+        default=None, description="Replaces the dependencies; [] removes them."
+    )
+    start_after: Time | None = Field(
+        default=None, description="A delayed start; null removes it (absent: kept)."
+    )
 
 
 class CancelRequest(_Input):
-    """Why a task is cancelled; recorded in its history."""
+    """Why a task or workflow is cancelled; recorded in the history."""
 
     reason: Text = ""
 
@@ -197,6 +323,13 @@ class Task(_Output):
     finished_at: datetime | None
     development_workflow: bool
     pid: int = Field(description="Process group of the latest run; 0 before it.")
+    blocked_by: str = Field(
+        description="While the task waits, why it is not running yet; else empty."
+    )
+    workflow_id: str | None = Field(description="The workflow it was created in.")
+    retry_at: datetime | None = Field(
+        description="When an automatic retry of a failed run may start."
+    )
 
 
 class TaskEvent(_Output):
@@ -231,10 +364,13 @@ class Project(_Output):
 
 
 class TaskDeleted(_Output):
-    """Confirmation of a deleted task."""
+    """Confirmation of a deleted task, with every task deleted with it."""
 
     id: str
     deleted: Literal[True]
+    deleted_ids: list[str] = Field(
+        description="Every task deleted, this one first (more with cascade=true)."
+    )
 
 
 class ProjectDeleted(_Output):
@@ -256,6 +392,65 @@ class Stats(_Output):
     slots: int
     uptime_seconds: float
     version: str
+    paused: bool = Field(description="True while the queue dispatches nothing.")
+
+
+class QueueState(_Output):
+    """Whether the queue is paused: running tasks go on, nothing new starts."""
+
+    paused: bool
+
+
+class WorkflowProgress(_Output):
+    """How many of a workflow's tasks are in each status."""
+
+    total: int
+    pending: int
+    waiting_for_dependencies: int
+    running: int
+    completed: int
+    failed: int
+    cancelled: int
+
+
+class WorkflowSummary(_Output):
+    """A workflow as listed: status and progress, without tasks and edges."""
+
+    id: str
+    name: str
+    description: str
+    project_id: str | None
+    status: WorkflowStatus
+    progress: WorkflowProgress
+    created_at: datetime | None
+
+
+class WorkflowTask(_Output):
+    """A task of a workflow with its key."""
+
+    key: str
+    task: Task
+
+
+class WorkflowEdge(_Output):
+    """Between two tasks of the workflow: source must end as condition asks
+    before target may start."""
+
+    source_key: str
+    target_key: str
+    source_task_id: str
+    target_task_id: str
+    condition: Condition
+
+
+class Workflow(WorkflowSummary):
+    """A workflow with its tasks (in the order given) and the edges between them.
+
+    An edge to a task outside the workflow shows in that task's depends_on.
+    """
+
+    tasks: list[WorkflowTask]
+    edges: list[WorkflowEdge]
 
 
 class Health(_Output):

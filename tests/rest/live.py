@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -160,3 +161,35 @@ def error_of(response: httpx.Response) -> dict[str, Any]:
     assert {"code", "message"} <= set(error) <= {"code", "message", "field"}, error
     assert isinstance(error["code"], str) and isinstance(error["message"], str)
     return error
+
+
+def moment(text: str) -> datetime:
+    """Return the datetime of an RFC 3339 time the API answered."""
+    return datetime.fromisoformat(text)
+
+
+def create_workflow(client: httpx.Client, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Create a workflow over REST and return its JSON document."""
+    response = client.post("/workflows", json=body)
+    assert response.status_code == 201, response.text
+    workflow: dict[str, Any] = response.json()
+    return workflow
+
+
+def wait_workflow(
+    client: httpx.Client, workflow_id: str, *statuses: str, timeout: float = 15.0
+) -> dict[str, Any]:
+    """Return the workflow once its status is one of statuses."""
+
+    def probe() -> dict[str, Any] | None:
+        workflow: dict[str, Any] = client.get(f"/workflows/{workflow_id}").json()
+        return workflow if workflow["status"] in statuses else None
+
+    return wait_until(
+        probe, timeout=timeout, what=f"workflow {workflow_id} in {statuses}"
+    )
+
+
+def tasks_by_key(workflow: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Return a workflow's tasks by key."""
+    return {item["key"]: item["task"] for item in workflow["tasks"]}

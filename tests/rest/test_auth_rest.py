@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
-from tests.rest.live import RestServer, error_of, start_rest_server
+from tests.rest.live import RestServer, error_of, start_rest_server, wait_until
 from tests.server_process import CHANNEL_OPTIONS
 from tq_grpc._gen import system_pb2, system_pb2_grpc
 
@@ -137,7 +137,12 @@ def test_the_key_never_reaches_the_server_log(keyed: RestServer) -> None:
     with keyed.client() as client:
         client.get("/tasks")
 
-    log = keyed.stderr_text()
+    def logged() -> str | None:
+        # The access line is written once the response has been sent.
+        text = keyed.stderr_text()
+        return text if "tq_rest.access: GET /tasks 200" in text else None
+
+    log = wait_until(logged, what="the access log line")
     assert KEY not in log
     assert "not-the-key" not in log
     assert "tq_rest.access: GET /tasks 401" in log

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -54,8 +55,12 @@ BAD_TASK_BODIES: list[tuple[bytes, int, str | None]] = [
     (b'{"name": "x", "tags": ["ok", 7]}', 422, "tags[1]"),
     (b'{"name": "x", "working_dir": "relative"}', 422, "working_dir"),
     (b'{"name": "x", "start_after": "yesterday"}', 422, "start_after"),
+    (b'{"name": "x", "start_after": "2030-01-01T00:00:00"}', 422, "start_after"),
+    (b'{"name": "x", "start_after": "2030-01-01"}', 422, "start_after"),
     (b'{"name": "x", "start_after": "0001-01-01T00:00:00+01:00"}', 422, "start_after"),
     (b'{"name": "x", "depends_on": [{"task_id": "x"}]}', 422, "depends_on[0].task_id"),
+    (b'{"name": "x", "depends_on": ["a"]}', 422, "depends_on[0]"),
+    (b'{"name": "x", "depends_on": [{"key": "a"}]}', 422, "depends_on[0].task_id"),
     (b'{"name": "x", "development_workflow": "maybe"}', 422, "development_workflow"),
 ]
 
@@ -83,6 +88,46 @@ def test_a_malformed_task_body_is_a_json_4xx_naming_the_field(
         assert error["code"] == "invalid_json"
 
 
+def _workflow(**task: Any) -> dict[str, Any]:
+    return {"name": "w", "tasks": [task]}
+
+
+# (workflow body, the field the 422 names): refused before reaching gRPC.
+BAD_WORKFLOW_BODIES: list[tuple[Any, str]] = [
+    ({}, "name"),
+    ({"name": "w"}, "tasks"),
+    ({"name": "w", "tasks": {}}, "tasks"),
+    ({"name": "w", "tasks": [{}]}, "tasks[0].key"),
+    ({"name": "w", "project_id": "x", "tasks": [{"key": "a"}]}, "project_id"),
+    (_workflow(key=""), "tasks[0].key"),
+    (_workflow(key="a", colour=1), "tasks[0].colour"),
+    (_workflow(key="a", priority="now"), "tasks[0].priority"),
+    (_workflow(key="a", start_after="2030-01-01T00:00:00"), "tasks[0].start_after"),
+    (_workflow(key="a", depends_on="b"), "tasks[0].depends_on"),
+    (_workflow(key="a", depends_on=[3]), "tasks[0].depends_on[0]"),
+    (
+        _workflow(key="a", depends_on=[{"key": "b", "task_id": "b"}]),
+        "tasks[0].depends_on[0].task_id",
+    ),
+    (
+        _workflow(key="a", depends_on=[{"key": "b", "task_id": str(uuid.UUID(int=5))}]),
+        "tasks[0].depends_on[0]",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "field"), BAD_WORKFLOW_BODIES)
+def test_a_malformed_workflow_body_is_422_naming_the_field(
+    client: httpx.Client, body: Any, field: str
+) -> None:
+    response = client.post("/workflows", json=body)
+
+    assert response.status_code == 422, response.text
+    error = error_of(response)
+    assert error["field"] == field
+    assert error["message"].startswith(field + ": ")
+
+
 def test_a_body_that_is_not_json_is_422(client: httpx.Client) -> None:
     response = client.post(
         "/tasks", content=b"name=x", headers={"content-type": "text/plain"}
@@ -101,6 +146,9 @@ def test_a_body_that_is_not_json_is_422(client: httpx.Client) -> None:
         b'{"retry_delay_seconds": Infinity}',
         b'{"env": {"A": null}}',
         b'{"status": "running"}',
+        b'{"start_after": "2030-01-01T00:00:00"}',
+        b'{"depends_on": [{"task_id": "x"}]}',
+        b'{"depends_on": "x"}',
         b"[1, 2]",
         b"{",
     ],
@@ -139,6 +187,12 @@ def test_a_malformed_update_is_a_json_4xx(client: httpx.Client, body: bytes) -> 
         "/projects?cursor=-1",
         "/projects/%ff/tasks?status=nope",
         "/projects/00000000-0000-0000-0000-000000000000?cascade=sure",
+        "/tasks/00000000-0000-0000-0000-000000000000?cascade=sure",
+        "/workflows?limit=0",
+        "/workflows?cursor=" + "9" * 30,
+        "/workflows?project=x",
+        "/workflows/%ff",
+        "/workflows/not-a-uuid",
     ],
 )
 def test_malformed_paths_and_queries_are_json_4xx(

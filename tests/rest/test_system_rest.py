@@ -25,6 +25,14 @@ ROUTES = {
     ("put", "/projects/{id}"),
     ("delete", "/projects/{id}"),
     ("get", "/projects/{id}/tasks"),
+    ("get", "/workflows"),
+    ("post", "/workflows"),
+    ("get", "/workflows/{id}"),
+    ("post", "/workflows/{id}/cancel"),
+    ("post", "/workflows/{id}/retry"),
+    ("get", "/queue"),
+    ("post", "/queue/pause"),
+    ("post", "/queue/resume"),
     ("get", "/stats"),
     ("get", "/health"),
     ("get", "/metrics"),
@@ -60,6 +68,7 @@ def test_stats_count_tasks_by_lower_case_status(client: httpx.Client) -> None:
     assert after["total_tasks"] == before["total_tasks"] + 1
     assert after["version"] == version("task-queue")
     assert after["uptime_seconds"] > 0
+    assert after["paused"] is False
 
 
 def test_health_without_a_configured_key_shows_version_and_uptime(
@@ -113,7 +122,16 @@ def test_openapi_describes_every_route_with_error_bodies(client: httpx.Client) -
     }
     assert routes == ROUTES
     schemas = document["components"]["schemas"]
-    assert {"ErrorBody", "Task", "TaskCreate", "Project", "Stats"} <= set(schemas)
+    assert {
+        "ErrorBody",
+        "Task",
+        "TaskCreate",
+        "Project",
+        "Stats",
+        "Workflow",
+        "WorkflowCreate",
+        "QueueState",
+    } <= set(schemas)
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             if path == "/health":

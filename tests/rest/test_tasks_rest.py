@@ -36,6 +36,9 @@ TASK_FIELDS = {
     "finished_at",
     "development_workflow",
     "pid",
+    "blocked_by",
+    "workflow_id",
+    "retry_at",
 }
 
 
@@ -182,7 +185,11 @@ def test_delete_removes_the_task(client: httpx.Client) -> None:
     again = client.get(f"/tasks/{task['id']}")
 
     assert deleted.status_code == 200
-    assert deleted.json() == {"id": task["id"], "deleted": True}
+    assert deleted.json() == {
+        "id": task["id"],
+        "deleted": True,
+        "deleted_ids": [task["id"]],
+    }
     assert again.status_code == 404
 
 
@@ -263,20 +270,34 @@ def test_history_of_an_unknown_task_is_404(client: httpx.Client) -> None:
     assert error_of(response)["code"] == "not_found"
 
 
-def test_options_the_server_does_not_support_yet_are_422_naming_the_field(
+def test_an_option_the_server_does_not_support_yet_is_422_naming_the_field(
     client: httpx.Client,
 ) -> None:
+    body = {"name": "later", "development_workflow": True}
+
+    response = client.post("/tasks", json=body)
+
+    assert response.status_code == 422
+    assert error_of(response)["field"] == "development_workflow"
+
+
+def test_scheduling_options_are_stored_and_shown(client: httpx.Client) -> None:
     dependency = create_task(client, "first")
-    unsupported = {
-        "depends_on": [{"task_id": dependency["id"], "condition": "success"}],
-        "max_retries": 2,
-        "retry_delay_seconds": 1.5,
-        "start_after": "2030-01-01T00:00:00Z",
-        "development_workflow": True,
-    }
 
-    for field, value in unsupported.items():
-        response = client.post("/tasks", json={"name": "later", field: value})
+    task = create_task(
+        client,
+        "later",
+        depends_on=[{"task_id": dependency["id"], "condition": "completion"}],
+        max_retries=2,
+        retry_delay_seconds=1.5,
+        start_after="2030-01-01T01:00:00+01:00",
+    )
 
-        assert response.status_code == 422, field
-        assert error_of(response)["field"] == field
+    assert task["depends_on"] == [
+        {"task_id": dependency["id"], "condition": "completion"}
+    ]
+    assert task["max_retries"] == 2
+    assert task["retry_delay_seconds"] == 1.5
+    assert task["start_after"] == "2030-01-01T00:00:00.000000Z"
+    assert task["workflow_id"] is None
+    assert task["retry_at"] is None

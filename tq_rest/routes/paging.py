@@ -9,7 +9,9 @@ from fastapi import Path, Query, Request
 
 from tq_rest.jsonio import JsonResponse
 
-ObjectId = Annotated[uuid.UUID, Path(description="A task or project id (UUID).")]
+ObjectId = Annotated[
+    uuid.UUID, Path(description="A task, project or workflow id (UUID).")
+]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page (default 50).")]
 Cursor = Annotated[
     str | None,

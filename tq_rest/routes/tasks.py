@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from tq_grpc._gen import tasks_pb2
 from tq_rest import convert, schemas
@@ -90,12 +90,16 @@ async def get_task(id: ObjectId, backend: BackendDep) -> Response:
     "/tasks/{id}",
     response_model=schemas.Task,
     responses=CHANGE_ERRORS,
-    summary="Change a pending task",
+    summary="Change a task that has not started",
 )
 async def update_task(
     id: ObjectId, body: schemas.TaskUpdate, backend: BackendDep
 ) -> Response:
-    """Change the given fields of a pending task; the others keep their value."""
+    """Change the given fields of a task not yet started; the others are kept.
+
+    ``depends_on`` replaces the dependencies (a change that would close a
+    cycle is refused); ``"start_after": null`` removes a delayed start.
+    """
     answer = await backend.call(
         backend.tasks.UpdateTask, convert.task_update(str(id), body)
     )
@@ -108,12 +112,29 @@ async def update_task(
     responses=CHANGE_ERRORS,
     summary="Delete a task that is not running",
 )
-async def delete_task(id: ObjectId, backend: BackendDep) -> Response:
+async def delete_task(
+    id: ObjectId,
+    backend: BackendDep,
+    cascade: Annotated[
+        bool,
+        Query(
+            description="Also delete every task that depends on it, transitively; "
+            "without it, a task others depend on is refused (409)."
+        ),
+    ] = False,
+) -> Response:
     """Delete a task with its history and output."""
     answer = await backend.call(
-        backend.tasks.DeleteTask, tasks_pb2.DeleteTaskRequest(id=str(id))
+        backend.tasks.DeleteTask,
+        tasks_pb2.DeleteTaskRequest(id=str(id), cascade=cascade),
     )
-    return JsonResponse({"id": answer.id, "deleted": True})
+    return JsonResponse(
+        {
+            "id": answer.id,
+            "deleted": True,
+            "deleted_ids": list(answer.deleted_ids) or [answer.id],
+        }
+    )
 
 
 @router.post(
