@@ -22,7 +22,18 @@ from taskqueue.errors import (
     TaskQueueError,
     ValidationError,
 )
-from taskqueue.models import Dependency, Ping, Project, Stats, Task, TaskEvent
+from taskqueue.models import (
+    Dependency,
+    Ping,
+    Project,
+    Stats,
+    Task,
+    TaskEvent,
+    Workflow,
+    WorkflowEdge,
+    WorkflowProgress,
+    WorkflowTask,
+)
 
 __all__ = [
     "AsyncTaskQueueClient",
@@ -41,4 +52,8 @@ __all__ = [
     "TaskQueueClient",
     "TaskQueueError",
     "ValidationError",
+    "Workflow",
+    "WorkflowEdge",
+    "WorkflowProgress",
+    "WorkflowTask",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -16,6 +16,7 @@ from taskqueue.client import (
     CANCEL_TIMEOUT_SECONDS,
     MAX_PAGE_SIZE,
     POLL_SECONDS,
+    WorkflowPoll,
     channel_options,
     resolve_target,
 )
@@ -23,15 +24,17 @@ from taskqueue.errors import from_rpc_error
 from taskqueue.models import (
     PRIORITY,
     TASK_STATUS,
-    Dependency,
+    DependencyLike,
     Ping,
     Project,
     Stats,
     Task,
     TaskEvent,
+    Workflow,
     project_create,
     task_spec,
     task_update,
+    workflow_create,
 )
 from tq_grpc._gen import (
     projects_pb2,
@@ -40,6 +43,8 @@ from tq_grpc._gen import (
     system_pb2_grpc,
     tasks_pb2,
     tasks_pb2_grpc,
+    workflows_pb2,
+    workflows_pb2_grpc,
 )
 
 logger = logging.getLogger(__name__)
@@ -71,6 +76,7 @@ class AsyncTaskQueueClient:
         self._tasks = tasks_pb2_grpc.TaskServiceStub(self._channel)
         self._projects = projects_pb2_grpc.ProjectServiceStub(self._channel)
         self._system = system_pb2_grpc.SystemServiceStub(self._channel)
+        self._workflows = workflows_pb2_grpc.WorkflowServiceStub(self._channel)
         logger.debug("Async client for %r created.", self.target)
 
     async def __aenter__(self) -> Self:
@@ -147,8 +153,8 @@ class AsyncTaskQueueClient:
         *,
         max_retries: int = 0,
         retry_delay_seconds: float = 0.0,
-        depends_on: Iterable[str | Dependency] | None = None,
-        start_after: datetime | None = None,
+        depends_on: Iterable[DependencyLike] | None = None,
+        start_after: datetime | str | None = None,
         development_workflow: bool = False,
     ) -> Task:
         """Create a task; the arguments are those of TaskQueueClient.create_task."""
@@ -217,8 +223,11 @@ class AsyncTaskQueueClient:
         max_retries: int | None = None,
         retry_delay_seconds: float | None = None,
         tags: Iterable[str] | None = None,
+        depends_on: Iterable[DependencyLike] | None = None,
+        start_after: datetime | str | None = None,
+        clear_start_after: bool = False,
     ) -> Task:
-        """Change the fields given of a pending task; ``env``/``tags`` replace."""
+        """Change fields of a pending task, as TaskQueueClient.update_task does."""
         request = task_update(
             task_id,
             name=name,
@@ -231,6 +240,9 @@ class AsyncTaskQueueClient:
             max_retries=max_retries,
             retry_delay_seconds=retry_delay_seconds,
             tags=tags,
+            depends_on=depends_on,
+            start_after=start_after,
+            clear_start_after=clear_start_after,
         )
         response = await self._call(self._tasks.UpdateTask, request)
         return Task.from_proto(response.task)
@@ -248,10 +260,11 @@ class AsyncTaskQueueClient:
         response = await self._call(self._tasks.RetryTask, request)
         return Task.from_proto(response.task)
 
-    async def delete_task(self, task_id: str) -> None:
-        """Delete a task and its history."""
-        request = tasks_pb2.DeleteTaskRequest(id=task_id)
-        await self._call(self._tasks.DeleteTask, request)
+    async def delete_task(self, task_id: str, cascade: bool = False) -> list[str]:
+        """Delete a task (with ``cascade``, its dependents); return the ids deleted."""
+        request = tasks_pb2.DeleteTaskRequest(id=task_id, cascade=cascade)
+        response = await self._call(self._tasks.DeleteTask, request)
+        return list(response.deleted_ids) or [response.id or task_id]
 
     async def task_history(self, task_id: str) -> list[TaskEvent]:
         """Return every transition of a task, oldest first."""
@@ -286,7 +299,80 @@ class AsyncTaskQueueClient:
                 )
             await asyncio.sleep(POLL_SECONDS)
 
+    # Workflows
+
+    async def create_workflow(
+        self,
+        document_or_name: Mapping[str, Any] | str,
+        tasks: Sequence[Mapping[str, Any]] | None = None,
+        project_id: str | None = None,
+        description: str = "",
+    ) -> Workflow:
+        """Create a workflow; see TaskQueueClient.create_workflow."""
+        request = workflow_create(document_or_name, tasks, project_id, description)
+        response = await self._call(self._workflows.CreateWorkflow, request)
+        return Workflow.from_proto(response.workflow)
+
+    async def get_workflow(self, workflow_id: str) -> Workflow:
+        """Return one workflow with its tasks and edges."""
+        request = workflows_pb2.GetWorkflowRequest(id=workflow_id)
+        response = await self._call(self._workflows.GetWorkflow, request)
+        return Workflow.from_proto(response.workflow)
+
+    async def list_workflows(
+        self, project_id: str | None = None, limit: int | None = None
+    ) -> list[Workflow]:
+        """Return workflows in creation order, without their tasks and edges."""
+        request = workflows_pb2.ListWorkflowsRequest(project_id=project_id or "")
+        found = await self._pages(
+            self._workflows.ListWorkflows, request, "workflows", limit
+        )
+        return [Workflow.from_proto(message) for message in found]
+
+    async def cancel_workflow(self, workflow_id: str, reason: str = "") -> Workflow:
+        """Cancel every task of a workflow that has not ended."""
+        request = workflows_pb2.CancelWorkflowRequest(id=workflow_id, reason=reason)
+        timeout = max(self.timeout, CANCEL_TIMEOUT_SECONDS)
+        response = await self._call(
+            self._workflows.CancelWorkflow, request, timeout=timeout
+        )
+        return Workflow.from_proto(response.workflow)
+
+    async def retry_workflow(self, workflow_id: str) -> Workflow:
+        """Run the failed and cancelled tasks again, with all downstream of them."""
+        request = workflows_pb2.RetryWorkflowRequest(id=workflow_id)
+        response = await self._call(self._workflows.RetryWorkflow, request)
+        return Workflow.from_proto(response.workflow)
+
+    async def wait_workflow(
+        self,
+        workflow_id: str,
+        timeout: float | None = None,
+        on_change: Callable[[Workflow], None] | None = None,
+    ) -> Workflow:
+        """Poll a workflow until it has ended; see TaskQueueClient.wait_workflow.
+
+        Raises:
+            TimeoutError: It had not finished after ``timeout`` seconds.
+        """
+        poll = WorkflowPoll(workflow_id, timeout, on_change)
+        while True:
+            delay = poll.seen(await self.get_workflow(workflow_id))
+            if delay is None:
+                return poll.workflow
+            await asyncio.sleep(delay)
+
     # Server
+
+    async def pause_queue(self) -> bool:
+        """Stop dispatching new tasks (running ones go on); return True."""
+        request = system_pb2.PauseQueueRequest()
+        return bool((await self._call(self._system.PauseQueue, request)).paused)
+
+    async def resume_queue(self) -> bool:
+        """Dispatch tasks again; return whether the queue is still paused."""
+        request = system_pb2.ResumeQueueRequest()
+        return bool((await self._call(self._system.ResumeQueue, request)).paused)
 
     async def stats(self) -> Stats:
         """Return server-wide counts."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -17,15 +17,17 @@ from taskqueue.models import (
     PRIORITY,
     PROJECT_STATUS,
     TASK_STATUS,
-    Dependency,
+    DependencyLike,
     Ping,
     Project,
     Stats,
     Task,
     TaskEvent,
+    Workflow,
     project_create,
     task_spec,
     task_update,
+    workflow_create,
 )
 from tq_grpc._gen import (
     projects_pb2,
@@ -34,6 +36,8 @@ from tq_grpc._gen import (
     system_pb2_grpc,
     tasks_pb2,
     tasks_pb2_grpc,
+    workflows_pb2,
+    workflows_pb2_grpc,
 )
 from tq_grpc.settings import SettingsError, client_target, load_settings
 
@@ -41,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 1000
 POLL_SECONDS = 0.1
+# wait_workflow polls at POLL_SECONDS, doubling up to this while nothing changes.
+MAX_POLL_SECONDS = 1.0
 
 # Longer than any sensible SIGTERM grace period of the server.
 CANCEL_TIMEOUT_SECONDS = 300.0
@@ -78,6 +84,7 @@ class TaskQueueClient:
         self._tasks = tasks_pb2_grpc.TaskServiceStub(self._channel)
         self._projects = projects_pb2_grpc.ProjectServiceStub(self._channel)
         self._system = system_pb2_grpc.SystemServiceStub(self._channel)
+        self._workflows = workflows_pb2_grpc.WorkflowServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
         logger.debug("Client for %r created.", self.target)
 
@@ -199,15 +206,26 @@ class TaskQueueClient:
         *,
         max_retries: int = 0,
         retry_delay_seconds: float = 0.0,
-        depends_on: Iterable[str | Dependency] | None = None,
-        start_after: datetime | None = None,
+        depends_on: Iterable[DependencyLike] | None = None,
+        start_after: datetime | str | None = None,
         development_workflow: bool = False,
     ) -> Task:
         """Create a task; it runs once it is ready and a slot is free.
 
         An empty ``command`` makes a tracking-only task. ``working_dir``
-        None lets the server choose. ``depends_on`` takes task ids or
-        ``Dependency`` values; ``timeout_seconds`` 0 means no timeout.
+        None lets the server choose; ``timeout_seconds`` 0 means no timeout.
+
+        ``depends_on`` lists the tasks to wait for: each a task id (it must
+        complete), a ``(task_id, condition)`` pair, a ``{"task_id",
+        "condition"}`` dict or a ``Dependency``; condition is "success",
+        "failure" or "completion". A failed run is retried up to
+        ``max_retries`` times, the first retry ``retry_delay_seconds`` later.
+        ``start_after`` (an aware ``datetime`` or RFC 3339 text with an
+        offset) holds the task back until then.
+
+        Raises:
+            ValidationError: also client-side, for a naive ``start_after``
+                or a dependency that cannot be read.
         """
         spec = task_spec(
             name=name,
@@ -273,8 +291,16 @@ class TaskQueueClient:
         max_retries: int | None = None,
         retry_delay_seconds: float | None = None,
         tags: Iterable[str] | None = None,
+        depends_on: Iterable[DependencyLike] | None = None,
+        start_after: datetime | str | None = None,
+        clear_start_after: bool = False,
     ) -> Task:
-        """Change the fields given of a pending task; ``env``/``tags`` replace."""
+        """Change the fields given of a pending task.
+
+        ``env``, ``tags`` and ``depends_on`` replace the whole value (an
+        empty one clears it; a change closing a cycle is refused);
+        ``clear_start_after`` removes a delayed start.
+        """
         request = task_update(
             task_id,
             name=name,
@@ -287,6 +313,9 @@ class TaskQueueClient:
             max_retries=max_retries,
             retry_delay_seconds=retry_delay_seconds,
             tags=tags,
+            depends_on=depends_on,
+            start_after=start_after,
+            clear_start_after=clear_start_after,
         )
         response = self._call(self._tasks.UpdateTask, request)
         return Task.from_proto(response.task)
@@ -308,9 +337,17 @@ class TaskQueueClient:
         response = self._call(self._tasks.RetryTask, request)
         return Task.from_proto(response.task)
 
-    def delete_task(self, task_id: str) -> None:
-        """Delete a task and its history."""
-        self._call(self._tasks.DeleteTask, tasks_pb2.DeleteTaskRequest(id=task_id))
+    def delete_task(self, task_id: str, cascade: bool = False) -> list[str]:
+        """Delete a task and its history; return the ids deleted, it first.
+
+        With ``cascade`` every task depending on it, transitively, goes too.
+
+        Raises:
+            ConflictError: other tasks depend on it and ``cascade`` is False.
+        """
+        request = tasks_pb2.DeleteTaskRequest(id=task_id, cascade=cascade)
+        response = self._call(self._tasks.DeleteTask, request)
+        return list(response.deleted_ids) or [response.id or task_id]
 
     def task_history(self, task_id: str) -> list[TaskEvent]:
         """Return every transition of a task, oldest first."""
@@ -362,7 +399,103 @@ class TaskQueueClient:
                 )
             time.sleep(POLL_SECONDS)
 
+    # Workflows
+
+    def create_workflow(
+        self,
+        document_or_name: Mapping[str, Any] | str,
+        tasks: Sequence[Mapping[str, Any]] | None = None,
+        project_id: str | None = None,
+        description: str = "",
+    ) -> Workflow:
+        """Create a workflow's tasks in one atomic write; return it.
+
+        ``document_or_name`` is the workflow document as a dict (name,
+        tasks, optional description and project_id; the shape of
+        ``examples/workflow.yaml``), or the name with ``tasks`` given apart.
+        Each task is a dict with a unique ``key``, the fields of
+        create_task and ``depends_on``: keys of other tasks (or ``{"key",
+        "condition"}``) and ``{"task_id", "condition"}`` for tasks outside.
+
+        Raises:
+            ValidationError: naming the field (e.g. ``tasks[1].comand``),
+                client-side for unknown or ill-typed fields, else from the
+                server (duplicate keys, a cycle, an unknown key).
+        """
+        request = workflow_create(document_or_name, tasks, project_id, description)
+        response = self._call(self._workflows.CreateWorkflow, request)
+        return Workflow.from_proto(response.workflow)
+
+    def get_workflow(self, workflow_id: str) -> Workflow:
+        """Return one workflow with its tasks and edges."""
+        request = workflows_pb2.GetWorkflowRequest(id=workflow_id)
+        response = self._call(self._workflows.GetWorkflow, request)
+        return Workflow.from_proto(response.workflow)
+
+    def list_workflows(
+        self, project_id: str | None = None, limit: int | None = None
+    ) -> list[Workflow]:
+        """Return workflows in creation order, without their tasks and edges."""
+        request = workflows_pb2.ListWorkflowsRequest(project_id=project_id or "")
+        found = self._pages(self._workflows.ListWorkflows, request, "workflows", limit)
+        return [Workflow.from_proto(message) for message in found]
+
+    def cancel_workflow(self, workflow_id: str, reason: str = "") -> Workflow:
+        """Cancel every task of a workflow that has not ended.
+
+        Like cancel_task, the server answers once running processes are
+        gone; the call waits at least CANCEL_TIMEOUT_SECONDS.
+
+        Raises:
+            ConflictError: every task of the workflow has already ended.
+        """
+        request = workflows_pb2.CancelWorkflowRequest(id=workflow_id, reason=reason)
+        timeout = max(self.timeout, CANCEL_TIMEOUT_SECONDS)
+        response = self._call(self._workflows.CancelWorkflow, request, timeout=timeout)
+        return Workflow.from_proto(response.workflow)
+
+    def retry_workflow(self, workflow_id: str) -> Workflow:
+        """Run the failed and cancelled tasks again, with all downstream of them."""
+        request = workflows_pb2.RetryWorkflowRequest(id=workflow_id)
+        response = self._call(self._workflows.RetryWorkflow, request)
+        return Workflow.from_proto(response.workflow)
+
+    def wait_workflow(
+        self,
+        workflow_id: str,
+        timeout: float | None = None,
+        on_change: Callable[[Workflow], None] | None = None,
+    ) -> Workflow:
+        """Poll a workflow until it is completed, failed or cancelled; return it.
+
+        Polls every POLL_SECONDS while it changes, backing off to
+        MAX_POLL_SECONDS while it does not. ``on_change`` is called with
+        the workflow first and whenever its status or progress changed.
+
+        Raises:
+            TimeoutError: It had not finished after ``timeout`` seconds.
+        """
+        poll = WorkflowPoll(workflow_id, timeout, on_change)
+        while True:
+            delay = poll.seen(self.get_workflow(workflow_id))
+            if delay is None:
+                return poll.workflow
+            time.sleep(delay)
+
     # Server
+
+    def pause_queue(self) -> bool:
+        """Stop dispatching new tasks (running ones go on); return True.
+
+        The pause is kept across server restarts until resume_queue.
+        """
+        request = system_pb2.PauseQueueRequest()
+        return bool(self._call(self._system.PauseQueue, request).paused)
+
+    def resume_queue(self) -> bool:
+        """Dispatch tasks again; return whether the queue is still paused."""
+        request = system_pb2.ResumeQueueRequest()
+        return bool(self._call(self._system.ResumeQueue, request).paused)
 
     def stats(self) -> Stats:
         """Return server-wide counts."""
@@ -427,6 +560,59 @@ class TaskQueueClient:
             if done or not response.next_page_token:
                 return found[:limit]
             request.page_token = response.next_page_token
+
+
+class WorkflowPoll:
+    """What wait_workflow remembers between polls; shared by both clients."""
+
+    def __init__(
+        self,
+        workflow_id: str,
+        timeout: float | None,
+        on_change: Callable[[Workflow], None] | None,
+    ) -> None:
+        self.workflow_id = workflow_id
+        self.timeout = timeout
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.on_change = on_change
+        self.delay = POLL_SECONDS
+        self.state: tuple[str, Any] | None = None
+        self._workflow: Workflow | None = None
+
+    @property
+    def workflow(self) -> Workflow:
+        """Return the workflow as last seen."""
+        assert self._workflow is not None
+        return self._workflow
+
+    def seen(self, workflow: Workflow) -> float | None:
+        """Take a polled workflow; return seconds to sleep, or None when done.
+
+        Raises:
+            TimeoutError: the deadline passed and the workflow goes on.
+        """
+        self._workflow = workflow
+        state = (workflow.status, workflow.progress)
+        if state != self.state:
+            self.state = state
+            self.delay = POLL_SECONDS
+            if self.on_change is not None:
+                self.on_change(workflow)
+        else:
+            self.delay = min(self.delay * 2, MAX_POLL_SECONDS)
+        if workflow.finished:
+            return None
+        if self.deadline is None:
+            return self.delay
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            progress = workflow.progress
+            raise TimeoutError(
+                f"Workflow {self.workflow_id} is still {workflow.status} after "
+                f"{self.timeout:g}s ({progress.ended} of {progress.total} "
+                "tasks ended)."
+            )
+        return min(self.delay, left)
 
 
 def channel_options(target: str) -> list[tuple[str, Any]]:

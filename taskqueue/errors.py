@@ -1,11 +1,13 @@
 """Errors the SDK raises; every gRPC status reaches the caller through one table.
 
     TaskQueueError              any other status (INTERNAL, UNIMPLEMENTED, …)
-    ├── NotFoundError           NOT_FOUND
+    ├── NotFoundError           NOT_FOUND of anything else ("Workflow <id> …")
     │   ├── TaskNotFoundError       "Task <id> not found."
     │   └── ProjectNotFoundError    "Project <id> not found."
     ├── ValidationError         INVALID_ARGUMENT, OUT_OF_RANGE; a bad server URL
-    ├── ConflictError           FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED
+    │                           or workflow document, a naive start_after
+    ├── ConflictError           FAILED_PRECONDITION (e.g. deleting a task others
+    │                           depend on), ALREADY_EXISTS, ABORTED
     ├── AuthenticationError     UNAUTHENTICATED, PERMISSION_DENIED
     └── ConnectionError         UNAVAILABLE, DEADLINE_EXCEEDED
 
@@ -107,6 +109,8 @@ def error_class(code: grpc.StatusCode, details: str = "") -> type[TaskQueueError
     cls = STATUS_TO_ERROR.get(code, TaskQueueError)
     if cls is TaskNotFoundError and details.startswith("Project "):
         return ProjectNotFoundError
+    if cls is TaskNotFoundError and details.startswith("Workflow "):
+        return NotFoundError
     return cls
 
 

@@ -4,17 +4,29 @@ Enums travel as proto numbers and reach Python as lower-case names
 (``"pending"``, ``"high"``, ``"on_hold"``); this module is the one place that
 converts between the two. Timestamps are timezone-aware ``datetime`` values,
 or None when the server left them unset.
+
+The request builders at the end (``task_spec``, ``task_update``,
+``workflow_create``, …) are shared by the sync and async clients, so both
+check a caller's arguments, and read a workflow document, the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import difflib
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypeVar, cast
 
 from taskqueue.errors import ValidationError
-from tq_grpc._gen import common_pb2, projects_pb2, system_pb2, tasks_pb2
+from tq_grpc._gen import (
+    common_pb2,
+    projects_pb2,
+    system_pb2,
+    tasks_pb2,
+    workflows_pb2,
+)
 
 if TYPE_CHECKING:
     from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
@@ -36,12 +48,17 @@ class EnumCodec(Generic[E]):
             if not key.endswith("_UNSPECIFIED")
         )
 
-    def to_proto(self, name: str) -> E:
-        """Return the proto number of ``name``; raise ValidationError if unknown."""
-        key = name.strip().lower().replace("-", "_")
+    def to_proto(self, name: str, field: str | None = None) -> E:
+        """Return the proto number of ``name``; raise ValidationError if unknown.
+
+        ``field`` names the argument in the error (default: the codec's).
+        """
+        key = name.strip().lower().replace("-", "_") if isinstance(name, str) else ""
         if key not in self.names:
             choices = ", ".join(self.names)
-            raise ValidationError(f"{self._field}: {name!r} is not one of {choices}.")
+            raise ValidationError(
+                f"{field or self._field}: {name!r} is not one of {choices}."
+            )
         return cast(E, self._wrapper.Value(self._prefix + key.upper()))
 
     def to_filter(self, name: str | None) -> E:
@@ -68,10 +85,15 @@ PROJECT_STATUS: EnumCodec[common_pb2.ProjectStatus] = EnumCodec(
 CONDITION: EnumCodec[tasks_pb2.DependencyCondition] = EnumCodec(
     tasks_pb2.DependencyCondition, "DEPENDENCY_CONDITION_", "condition"
 )
+WORKFLOW_STATUS: EnumCodec[workflows_pb2.WorkflowStatus] = EnumCodec(
+    workflows_pb2.WorkflowStatus, "WORKFLOW_STATUS_", "status"
+)
 
 PRIORITIES = PRIORITY.names
 TASK_STATUSES = TASK_STATUS.names
 PROJECT_STATUSES = PROJECT_STATUS.names
+CONDITIONS = CONDITION.names
+WORKFLOW_STATUSES = WORKFLOW_STATUS.names
 FINISHED_STATUSES = ("completed", "failed", "cancelled")
 
 
@@ -88,10 +110,13 @@ class Dependency:
     @classmethod
     def from_proto(cls, message: tasks_pb2.Dependency) -> Self:
         """Build from a ``taskqueue.v1.Dependency``."""
-        condition = CONDITION.from_proto(message.condition)
-        return cls(
-            message.task_id, "success" if condition == "unspecified" else condition
-        )
+        return cls(message.task_id, _condition_name(message.condition))
+
+
+# What a caller may give as one dependency: a task id (success edge), a
+# ``(task_id, condition)`` pair, a ``{"task_id", "condition"}`` mapping or a
+# Dependency.
+DependencyLike = str | Dependency | tuple[str, str] | Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +128,11 @@ class Task:
     command: str
     description: str
     project_id: str | None
+    workflow_id: str | None
     priority: str
     status: str
+    # While the task waits: why it is not running yet; empty otherwise.
+    blocked_by: str
     depends_on: tuple[Dependency, ...]
     working_dir: str
     env: dict[str, str]
@@ -112,6 +140,7 @@ class Task:
     max_retries: int
     retry_delay_seconds: float
     start_after: datetime | None
+    retry_at: datetime | None
     tags: tuple[str, ...]
     idempotency_key: str | None
     attempt: int
@@ -138,8 +167,10 @@ class Task:
             command=message.command,
             description=message.description,
             project_id=message.project_id or None,
+            workflow_id=message.workflow_id or None,
             priority=PRIORITY.from_proto(message.priority),
             status=TASK_STATUS.from_proto(message.status),
+            blocked_by=message.blocked_by,
             depends_on=tuple(Dependency.from_proto(d) for d in message.depends_on),
             working_dir=message.working_dir,
             env=dict(message.env),
@@ -147,6 +178,7 @@ class Task:
             max_retries=message.max_retries,
             retry_delay_seconds=message.retry_delay_seconds,
             start_after=_time(message, "start_after"),
+            retry_at=_time(message, "retry_at"),
             tags=tuple(message.tags),
             idempotency_key=message.idempotency_key or None,
             attempt=message.attempt,
@@ -240,6 +272,8 @@ class Stats:
     slots: int
     uptime_seconds: float
     version: str
+    # True while the queue is paused: nothing new is dispatched.
+    paused: bool = False
 
     @classmethod
     def from_proto(cls, message: system_pb2.GetStatsResponse) -> Self:
@@ -253,6 +287,118 @@ class Stats:
             slots=message.slots,
             uptime_seconds=message.uptime_seconds,
             version=message.version,
+            paused=message.paused,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowProgress:
+    """How many of a workflow's tasks are in each status."""
+
+    total: int
+    pending: int
+    waiting_for_dependencies: int
+    running: int
+    completed: int
+    failed: int
+    cancelled: int
+
+    @property
+    def ended(self) -> int:
+        """Return how many tasks are completed, failed or cancelled."""
+        return self.completed + self.failed + self.cancelled
+
+    @classmethod
+    def from_proto(cls, message: workflows_pb2.WorkflowProgress) -> Self:
+        """Build from a ``taskqueue.v1.WorkflowProgress``."""
+        return cls(
+            total=message.total,
+            pending=message.pending,
+            waiting_for_dependencies=message.waiting_for_dependencies,
+            running=message.running,
+            completed=message.completed,
+            failed=message.failed,
+            cancelled=message.cancelled,
+        )
+
+
+class WorkflowTask(NamedTuple):
+    """A task of a workflow with its key; unpacks as ``(key, task)``."""
+
+    key: str
+    task: Task
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowEdge:
+    """``source`` must end as ``condition`` asks before ``target`` may start.
+
+    ``source_key`` is empty when the source is a task outside the workflow.
+    """
+
+    source_key: str
+    target_key: str
+    source_task_id: str
+    target_task_id: str
+    condition: str
+
+    @classmethod
+    def from_proto(cls, message: workflows_pb2.WorkflowEdge) -> Self:
+        """Build from a ``taskqueue.v1.WorkflowEdge``."""
+        return cls(
+            source_key=message.source_key,
+            target_key=message.target_key,
+            source_task_id=message.source_task_id,
+            target_task_id=message.target_task_id,
+            condition=_condition_name(message.condition),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Workflow:
+    """A named group of tasks created at once; its status derives from them.
+
+    ``tasks`` and ``edges`` are empty in lists (``list_workflows``).
+    """
+
+    id: str
+    name: str
+    description: str
+    project_id: str | None
+    status: str
+    progress: WorkflowProgress
+    created_at: datetime | None
+    tasks: tuple[WorkflowTask, ...]
+    edges: tuple[WorkflowEdge, ...]
+
+    @property
+    def finished(self) -> bool:
+        """Return True once the workflow is completed, failed or cancelled."""
+        return self.status in FINISHED_STATUSES
+
+    def task(self, key: str) -> Task:
+        """Return the task of a key; raise KeyError when there is none."""
+        for item in self.tasks:
+            if item.key == key:
+                return item.task
+        raise KeyError(key)
+
+    @classmethod
+    def from_proto(cls, message: workflows_pb2.Workflow) -> Self:
+        """Build from a ``taskqueue.v1.Workflow``."""
+        return cls(
+            id=message.id,
+            name=message.name,
+            description=message.description,
+            project_id=message.project_id or None,
+            status=WORKFLOW_STATUS.from_proto(message.status),
+            progress=WorkflowProgress.from_proto(message.progress),
+            created_at=_time(message, "created_at"),
+            tasks=tuple(
+                WorkflowTask(item.key, Task.from_proto(item.task))
+                for item in message.tasks
+            ),
+            edges=tuple(WorkflowEdge.from_proto(edge) for edge in message.edges),
         )
 
 
@@ -279,18 +425,22 @@ def task_spec(
     idempotency_key: str | None = None,
     max_retries: int = 0,
     retry_delay_seconds: float = 0.0,
-    depends_on: Iterable[str | Dependency] | None = None,
-    start_after: datetime | None = None,
+    depends_on: Iterable[DependencyLike] | None = None,
+    start_after: datetime | str | None = None,
     development_workflow: bool = False,
 ) -> tasks_pb2.TaskSpec:
-    """Return the ``TaskSpec`` message for the fields a caller gives."""
+    """Return the ``TaskSpec`` message for the fields a caller gives.
+
+    Raises:
+        ValidationError: a dependency or ``start_after`` cannot be read.
+    """
     spec = tasks_pb2.TaskSpec(
         name=name,
         command=command,
         description=description,
         project_id=project_id or "",
         priority=PRIORITY.to_filter(priority),
-        depends_on=[_dependency(item) for item in depends_on or ()],
+        depends_on=dependencies(depends_on),
         working_dir=working_dir or "",
         env=dict(env or {}),
         timeout_seconds=timeout_seconds,
@@ -301,7 +451,7 @@ def task_spec(
         development_workflow=development_workflow,
     )
     if start_after is not None:
-        spec.start_after.FromDatetime(start_after)
+        spec.start_after.FromDatetime(aware_time(start_after, "start_after"))
     return spec
 
 
@@ -318,8 +468,19 @@ def task_update(
     max_retries: int | None = None,
     retry_delay_seconds: float | None = None,
     tags: Iterable[str] | None = None,
+    depends_on: Iterable[DependencyLike] | None = None,
+    start_after: datetime | str | None = None,
+    clear_start_after: bool = False,
 ) -> tasks_pb2.UpdateTaskRequest:
-    """Return the ``UpdateTaskRequest`` that sets only the fields given."""
+    """Return the ``UpdateTaskRequest`` that sets only the fields given.
+
+    ``env``, ``tags`` and ``depends_on`` replace the whole value when given
+    (an empty one clears it); ``clear_start_after`` removes a delayed start.
+    """
+    if start_after is not None and clear_start_after:
+        raise ValidationError(
+            "start_after: give a time or clear_start_after, not both."
+        )
     request = tasks_pb2.UpdateTaskRequest(
         id=task_id,
         name=name,
@@ -330,6 +491,7 @@ def task_update(
         timeout_seconds=timeout_seconds,
         max_retries=max_retries,
         retry_delay_seconds=retry_delay_seconds,
+        clear_start_after=clear_start_after,
     )
     if env is not None:
         request.env.update(env)
@@ -337,6 +499,11 @@ def task_update(
     if tags is not None:
         request.tags.extend(tags)
         request.update_tags = True
+    if depends_on is not None:
+        request.depends_on.extend(dependencies(depends_on))
+        request.update_depends_on = True
+    if start_after is not None:
+        request.start_after.FromDatetime(aware_time(start_after, "start_after"))
     return request
 
 
@@ -364,11 +531,344 @@ def project_create(
     )
 
 
-def _dependency(item: str | Dependency) -> tasks_pb2.Dependency:
-    if isinstance(item, str):
-        item = Dependency(item)
-    condition = CONDITION.to_proto(item.condition)
-    return tasks_pb2.Dependency(task_id=item.task_id, condition=condition)
+def dependencies(
+    items: Iterable[DependencyLike] | None, field: str = "depends_on"
+) -> list[tasks_pb2.Dependency]:
+    """Return the ``Dependency`` messages of what a caller gives as depends_on.
+
+    Each item is a task id (a success edge), a ``(task_id, condition)`` pair,
+    a ``{"task_id", "condition"}`` mapping or a Dependency.
+    """
+    if items is None:
+        return []
+    if isinstance(items, str | Mapping | Dependency):
+        raise ValidationError(
+            f"{field}: expected a list of dependencies, got {_kind(items)}."
+        )
+    found = []
+    for index, item in enumerate(items):
+        dependency = parse_dependency(item, f"{field}[{index}]")
+        condition = CONDITION.to_proto(dependency.condition)
+        found.append(
+            tasks_pb2.Dependency(task_id=dependency.task_id, condition=condition)
+        )
+    return found
+
+
+def parse_dependency(item: DependencyLike, field: str = "depends_on") -> Dependency:
+    """Return the Dependency a caller means by ``item``; see ``dependencies``."""
+    condition: Any = "success"
+    if isinstance(item, Dependency):
+        task_id, condition = item.task_id, item.condition
+    elif isinstance(item, str):
+        task_id = item
+    elif isinstance(item, Mapping):
+        check_fields(item, ("task_id", "condition"), field)
+        task_id = item.get("task_id")
+        condition = item.get("condition", "success")
+        if task_id is None:
+            raise ValidationError(f"{field}.task_id: is required.")
+    elif isinstance(item, tuple | list) and len(item) == 2:
+        task_id, condition = item
+    else:
+        raise ValidationError(
+            f"{field}: expected a task id, a (task_id, condition) pair or a "
+            f"mapping with task_id and condition, got {_kind(item)}."
+        )
+    task_id = _text(task_id, f"{field}.task_id", required=True).strip()
+    number = CONDITION.to_proto(
+        _text(condition, f"{field}.condition", required=True), f"{field}.condition"
+    )
+    return Dependency(task_id, CONDITION.from_proto(number))
+
+
+def aware_time(value: datetime | str, field: str = "start_after") -> datetime:
+    """Return a timezone-aware datetime from one or from RFC 3339 text.
+
+    Raises:
+        ValidationError: the text is not a time, or the time has no UTC
+            offset (a naive time would mean a different instant on the
+            server than on this machine).
+    """
+    shown = value
+    if isinstance(value, str):
+        try:
+            # fromisoformat reads 'Z'; RFC 3339 also allows lower-case t and z.
+            value = datetime.fromisoformat(value.strip().upper())
+        except ValueError:
+            raise ValidationError(
+                f"{field}: {shown!r} is not an RFC 3339 time such as "
+                "2026-01-02T15:04:05Z."
+            ) from None
+    if not isinstance(value, datetime):
+        raise ValidationError(
+            f"{field}: expected a time with a UTC offset, got {_kind(value)}."
+        )
+    if value.utcoffset() is None:
+        if not isinstance(shown, str):
+            shown = value.isoformat()
+        raise ValidationError(
+            f"{field}: {shown!r} has no UTC offset; add one, e.g. Z for UTC or +02:00."
+        )
+    return value
+
+
+# The fields a workflow document and each of its tasks may carry.
+WORKFLOW_FIELDS = ("name", "description", "project_id", "tasks")
+WORKFLOW_TASK_FIELDS = (
+    "key",
+    "name",
+    "command",
+    "description",
+    "project_id",
+    "priority",
+    "working_dir",
+    "env",
+    "timeout_seconds",
+    "max_retries",
+    "retry_delay_seconds",
+    "start_after",
+    "tags",
+    "idempotency_key",
+    "development_workflow",
+    "depends_on",
+)
+
+
+def workflow_create(
+    document_or_name: Mapping[str, Any] | str,
+    tasks: Sequence[Mapping[str, Any]] | None = None,
+    project_id: str | None = None,
+    description: str = "",
+) -> workflows_pb2.CreateWorkflowRequest:
+    """Return the ``CreateWorkflowRequest`` of a workflow document.
+
+    ``document_or_name`` is the whole document (a mapping with name, tasks
+    and optionally description and project_id, as read from YAML or JSON),
+    or the workflow's name with the tasks given as ``tasks``. A non-empty
+    ``project_id`` or ``description`` argument wins over the document's.
+
+    Each task is a mapping with a ``key`` and the fields of create_task;
+    its ``depends_on`` lists keys of the workflow's tasks (a bare key is a
+    success edge; ``{"key", "condition"}`` names the condition) and
+    ``{"task_id", "condition"}`` edges to tasks outside the workflow.
+
+    Raises:
+        ValidationError: naming the field, e.g. ``tasks[1].comand``, when a
+            field is unknown, missing or of the wrong type.
+    """
+    if isinstance(document_or_name, Mapping):
+        if tasks is not None:
+            raise ValidationError(
+                "tasks: give the tasks in the document or as an argument, not both."
+            )
+        document = document_or_name
+        check_fields(document, WORKFLOW_FIELDS, "")
+    elif isinstance(document_or_name, str):
+        document = {"name": document_or_name, "tasks": tasks}
+    else:
+        raise ValidationError(
+            "expected a workflow document (a mapping) or a workflow name, "
+            f"got {_kind(document_or_name)}."
+        )
+    name = _text(document.get("name"), "name", required=True)
+    items = _list(document.get("tasks"), "tasks", required=True)
+    return workflows_pb2.CreateWorkflowRequest(
+        name=name,
+        description=description or _text(document.get("description"), "description"),
+        project_id=project_id or _text(document.get("project_id"), "project_id"),
+        tasks=[_workflow_task(item, f"tasks[{i}]") for i, item in enumerate(items)],
+    )
+
+
+def _workflow_task(item: Any, path: str) -> workflows_pb2.WorkflowTaskSpec:
+    if not isinstance(item, Mapping):
+        raise ValidationError(
+            f"{path}: expected a mapping with a key and the task's fields, "
+            f"got {_kind(item)}."
+        )
+    check_fields(item, WORKFLOW_TASK_FIELDS, path)
+    key = _text(item.get("key"), f"{path}.key", required=True)
+
+    after: list[workflows_pb2.WorkflowDependency] = []
+    outside: list[Dependency] = []
+    for index, edge in enumerate(_list(item.get("depends_on"), f"{path}.depends_on")):
+        field = f"{path}.depends_on[{index}]"
+        if isinstance(edge, Mapping) and "task_id" in edge:
+            if "key" in edge:
+                raise ValidationError(
+                    f"{field}: give key (a task of this workflow) or task_id "
+                    "(a task outside it), not both."
+                )
+            outside.append(parse_dependency(edge, field))
+        else:
+            after.append(_workflow_dependency(edge, field))
+
+    priority = item.get("priority")
+    if priority is not None:
+        PRIORITY.to_proto(_text(priority, f"{path}.priority"), f"{path}.priority")
+    start_after = item.get("start_after")
+    spec = task_spec(
+        name=_text(item.get("name"), f"{path}.name"),
+        command=_text(item.get("command"), f"{path}.command"),
+        description=_text(item.get("description"), f"{path}.description"),
+        project_id=_text(item.get("project_id"), f"{path}.project_id"),
+        priority=priority,
+        working_dir=_text(item.get("working_dir"), f"{path}.working_dir"),
+        env=_env(item.get("env"), f"{path}.env"),
+        timeout_seconds=_int32(item.get("timeout_seconds"), f"{path}.timeout_seconds"),
+        max_retries=_int32(item.get("max_retries"), f"{path}.max_retries"),
+        retry_delay_seconds=_number(
+            item.get("retry_delay_seconds"), f"{path}.retry_delay_seconds"
+        ),
+        start_after=None
+        if start_after is None
+        else aware_time(start_after, f"{path}.start_after"),
+        tags=[
+            _text(tag, f"{path}.tags[{index}]")
+            for index, tag in enumerate(_list(item.get("tags"), f"{path}.tags"))
+        ],
+        idempotency_key=_text(item.get("idempotency_key"), f"{path}.idempotency_key"),
+        development_workflow=_flag(
+            item.get("development_workflow"), f"{path}.development_workflow"
+        ),
+        depends_on=outside,
+    )
+    return workflows_pb2.WorkflowTaskSpec(key=key, task=spec, depends_on=after)
+
+
+def _workflow_dependency(edge: Any, field: str) -> workflows_pb2.WorkflowDependency:
+    condition: Any = "success"
+    if isinstance(edge, str):
+        key = edge
+    elif isinstance(edge, Mapping):
+        check_fields(edge, ("key", "condition", "task_id"), field)
+        if "key" not in edge:
+            raise ValidationError(
+                f"{field}: give key (a task of this workflow) or task_id "
+                "(a task outside it)."
+            )
+        key = edge["key"]
+        condition = edge.get("condition", "success")
+    else:
+        raise ValidationError(
+            f"{field}: expected a key of this workflow or a mapping with key "
+            f"(or task_id) and condition, got {_kind(edge)}."
+        )
+    return workflows_pb2.WorkflowDependency(
+        key=_text(key, f"{field}.key", required=True),
+        condition=CONDITION.to_proto(
+            _text(condition, f"{field}.condition", required=True),
+            f"{field}.condition",
+        ),
+    )
+
+
+def check_fields(item: Mapping[Any, Any], allowed: Sequence[str], path: str) -> None:
+    """Raise ValidationError naming the first field of ``item`` not in ``allowed``."""
+    for name in item:
+        if name in allowed:
+            continue
+        field = f"{path}.{name}" if path else str(name)
+        close = difflib.get_close_matches(str(name), allowed, n=1)
+        if close:
+            hint = f"did you mean {close[0]}?"
+        else:
+            hint = "expected one of " + ", ".join(allowed) + "."
+        raise ValidationError(f"{field}: unknown field; {hint}")
+
+
+def _text(value: Any, field: str, *, required: bool = False) -> str:
+    if value is None:
+        if required:
+            raise ValidationError(f"{field}: is required.")
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field}: expected text, got {_kind(value)}.")
+    if required and not value.strip():
+        raise ValidationError(f"{field}: must not be empty.")
+    return value
+
+
+def _list(value: Any, field: str, *, required: bool = False) -> list[Any]:
+    if value is None:
+        if required:
+            raise ValidationError(f"{field}: is required.")
+        return []
+    if not isinstance(value, list | tuple):
+        raise ValidationError(f"{field}: expected a list, got {_kind(value)}.")
+    return list(value)
+
+
+_INT32 = (-(2**31), 2**31 - 1)
+
+
+def _int32(value: Any, field: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{field}: expected a whole number, got {_kind(value)}.")
+    if not _INT32[0] <= value <= _INT32[1]:
+        raise ValidationError(f"{field}: {value} is out of range.")
+    return value
+
+
+def _number(value: Any, field: str) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(f"{field}: expected a number, got {_kind(value)}.")
+    if not math.isfinite(value):
+        raise ValidationError(f"{field}: {value} is not a finite number.")
+    return float(value)
+
+
+def _flag(value: Any, field: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ValidationError(f"{field}: expected true or false, got {_kind(value)}.")
+    return value
+
+
+def _env(value: Any, field: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError(
+            f"{field}: expected a mapping of names to values, got {_kind(value)}."
+        )
+    env = {}
+    for name, item in value.items():
+        if not isinstance(name, str):
+            raise ValidationError(f"{field}: the name {name!r} is not text.")
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            # YAML reads PORT: 8080 as a number; an environment holds text.
+            env[name] = str(item)
+        elif item is None:
+            raise ValidationError(f"{field}.{name}: expected text, got nothing.")
+        else:
+            env[name] = _text(item, f"{field}.{name}")
+    return env
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool | int | float):
+        return f"the {type(value).__name__} {value!r}"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    return f"a {type(value).__name__}"
+
+
+def _condition_name(number: int) -> str:
+    name = CONDITION.from_proto(number)
+    return "success" if name == "unspecified" else name
 
 
 def _time(message: Any, field: str) -> datetime | None:

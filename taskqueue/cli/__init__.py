@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import click
 
-from taskqueue.cli import projects, server, tasks
+from taskqueue.cli import projects, server, tasks, workflows
 from taskqueue.cli.options import CliState, ExitCode, global_options
 from taskqueue.errors import TaskQueueError
 
@@ -41,6 +41,7 @@ def cli(ctx: click.Context) -> int | None:
 cli.add_command(server.serve)
 cli.add_command(tasks.tasks)
 cli.add_command(projects.projects)
+cli.add_command(workflows.workflows)
 cli.add_command(server.server)
 
 

@@ -6,12 +6,15 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import IntEnum
 from typing import Any, TypeVar
 
 import click
 
 from taskqueue.client import TaskQueueClient
+from taskqueue.errors import ValidationError
+from taskqueue.models import CONDITIONS, Dependency, aware_time
 
 FORMATS = ("table", "json", "yaml")
 
@@ -132,3 +135,36 @@ def parse_env(
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param=param)
         env[key] = value
     return env
+
+
+def parse_dependencies(
+    _ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[Dependency, ...]:
+    """Turn repeated ``ID[:CONDITION]`` values into dependencies (success edges)."""
+    found = []
+    for item in values:
+        task_id, sep, condition = item.strip().rpartition(":")
+        if not sep:
+            task_id, condition = condition, "success"
+        condition = condition.lower()
+        if not task_id or condition not in CONDITIONS:
+            raise click.BadParameter(
+                f"{item!r} is not ID or ID:CONDITION with CONDITION one of "
+                + ", ".join(CONDITIONS),
+                param=param,
+            )
+        found.append(Dependency(task_id, condition))
+    return tuple(found)
+
+
+def parse_time(
+    _ctx: click.Context, param: click.Parameter, value: str | None
+) -> datetime | None:
+    """Read an RFC 3339 time with its UTC offset, e.g. 2026-01-02T15:04:05Z."""
+    if value is None:
+        return None
+    try:
+        return aware_time(value, param.name or "time")
+    except ValidationError as exc:
+        message = str(exc).partition(": ")[2] or str(exc)
+        raise click.BadParameter(message, param=param) from None

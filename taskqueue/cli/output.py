@@ -21,11 +21,24 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from taskqueue.models import TASK_STATUSES, Dependency, Stats
+from taskqueue.models import (
+    TASK_STATUSES,
+    Dependency,
+    Stats,
+    Task,
+    Workflow,
+    WorkflowProgress,
+)
 
 TASK_COLUMNS = ("id", "name", "status", "priority", "project_id", "exit_code")
 PROJECT_COLUMNS = ("id", "name", "status", "max_parallel", "description")
 EVENT_COLUMNS = ("seq", "at", "from_status", "to_status", "reason", "exit_code")
+WORKFLOW_COLUMNS = ("id", "name", "status", "progress", "project_id", "created_at")
+
+# Rows of a record table left out while empty; JSON and YAML keep them.
+HIDDEN_WHEN_EMPTY: dict[type, tuple[str, ...]] = {
+    Task: ("workflow_id", "blocked_by", "retry_at"),
+}
 
 _STYLES = {
     "completed": "green",
@@ -45,6 +58,8 @@ def to_plain(value: Any) -> Any:
         }
     if isinstance(value, Mapping):
         return {str(key): to_plain(item) for key, item in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return to_plain(value._asdict())
     if isinstance(value, list | tuple):
         return [to_plain(item) for item in value]
     if isinstance(value, datetime):
@@ -92,6 +107,11 @@ def _dependency_cell(value: Dependency) -> str:
 
 
 @cell.register
+def _progress_cell(value: WorkflowProgress) -> str:
+    return progress_text(value)
+
+
+@cell.register
 def _mapping_cell(value: Mapping) -> str:  # type: ignore[type-arg]
     return ", ".join(f"{key}={cell(item)}" for key, item in value.items())
 
@@ -130,8 +150,114 @@ def emit_record(
     if output_format != "table":
         _emit_data(plain, output_format, file)
         return
-    rows = [[f.name, cell(getattr(record, f.name))] for f in dataclasses.fields(record)]
-    _emit_table(["field", "value"], rows, file=file, terminal=terminal, header=False)
+    _emit_table(
+        ["field", "value"],
+        _record_rows(record),
+        file=file,
+        terminal=terminal,
+        header=False,
+    )
+
+
+def _record_rows(record: Any) -> list[list[str]]:
+    hidden = HIDDEN_WHEN_EMPTY.get(type(record), ())
+    rows = []
+    for f in dataclasses.fields(record):
+        value = getattr(record, f.name)
+        if f.name in hidden and value in (None, ""):
+            continue
+        rows.append([f.name, cell(value)])
+    return rows
+
+
+def emit_workflow(
+    workflow: Workflow,
+    output_format: str,
+    *,
+    file: TextIO | None = None,
+    terminal: bool | None = None,
+) -> None:
+    """Print a workflow: its fields, a row per task and a row per edge."""
+    if output_format != "table":
+        _emit_data(to_plain(workflow), output_format, file)
+        return
+    out = file or sys.stdout
+    fields = [
+        [name, cell(getattr(workflow, name))]
+        for name in (
+            "id",
+            "name",
+            "status",
+            "progress",
+            "project_id",
+            "description",
+            "created_at",
+        )
+    ]
+    _emit_table(["field", "value"], fields, file=out, terminal=terminal, header=False)
+    if workflow.tasks:
+        rows = [
+            [
+                key,
+                task.id,
+                task.name,
+                task.status,
+                cell(task.exit_code),
+                cell(task.blocked_by or task.status_reason),
+            ]
+            for key, task in workflow.tasks
+        ]
+        print(file=out)
+        _emit_table(
+            ["key", "task_id", "name", "status", "exit_code", "reason"],
+            rows,
+            file=out,
+            terminal=terminal,
+            header=True,
+        )
+    if workflow.edges:
+        edges = [
+            [
+                edge.source_key or edge.source_task_id,
+                edge.target_key or edge.target_task_id,
+                edge.condition,
+            ]
+            for edge in workflow.edges
+        ]
+        print(file=out)
+        _emit_table(
+            ["from", "to", "condition"],
+            edges,
+            file=out,
+            terminal=terminal,
+            header=True,
+        )
+
+
+def progress_text(progress: WorkflowProgress) -> str:
+    """Return e.g. "3/5 ended (2 completed, 1 failed), 1 running, 1 waiting"."""
+    text = f"{progress.ended}/{progress.total} ended"
+    ended = [
+        f"{count} {name}"
+        for name, count in (
+            ("completed", progress.completed),
+            ("failed", progress.failed),
+            ("cancelled", progress.cancelled),
+        )
+        if count
+    ]
+    if ended:
+        text += " (" + ", ".join(ended) + ")"
+    live = [
+        f"{count} {name}"
+        for name, count in (
+            ("running", progress.running),
+            ("pending", progress.pending),
+            ("waiting", progress.waiting_for_dependencies),
+        )
+        if count
+    ]
+    return ", ".join([text, *live])
 
 
 def emit_pairs(
@@ -171,6 +297,7 @@ def stats_pairs(stats: Stats) -> list[tuple[str, Any]]:
         ("version", stats.version),
         ("uptime", format_duration(stats.uptime_seconds)),
         ("slots", stats.slots),
+        ("paused", stats.paused),
         ("running", stats.running),
         ("queue depth", stats.queue_depth),
         ("projects", stats.total_projects),
@@ -186,6 +313,7 @@ def metric_pairs(stats: Stats) -> list[tuple[str, Any]]:
         *((f"tasks_{name}", count) for name, count in _by_status(stats)),
         ("projects_total", stats.total_projects),
         ("queue_depth", stats.queue_depth),
+        ("queue_paused", int(stats.paused)),
         ("running", stats.running),
         ("slots", stats.slots),
         ("uptime_seconds", round(stats.uptime_seconds, 3)),

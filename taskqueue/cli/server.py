@@ -1,4 +1,8 @@
-"""``task-queue serve`` starts the server; ``task-queue server …`` asks it."""
+"""``task-queue serve`` starts the server; ``task-queue server …`` asks it.
+
+``server pause`` / ``server resume`` stop and restart the dispatch of new
+tasks server-wide.
+"""
 
 from __future__ import annotations
 
@@ -69,7 +73,7 @@ def serve(state: CliState, /, config_file: Path | None, **flags: Any) -> int:
 @click.group("server")
 @format_option
 def server() -> None:
-    """Ask a running server how it is doing."""
+    """Ask a running server how it is doing; pause or resume its queue."""
 
 
 @server.command("status")
@@ -102,3 +106,35 @@ def health(state: CliState) -> int:
         serving = client.health()
     output.emit_message(serving, {"status": serving}, state.output_format)
     return ExitCode.OK if serving == "SERVING" else ExitCode.ERROR
+
+
+@server.command("pause")
+@format_option
+@pass_state
+def pause(state: CliState) -> None:
+    """Start no new task (running ones go on) until `server resume`.
+
+    The pause is kept across server restarts.
+    """
+    with state.client() as client:
+        paused = client.pause_queue()
+    output.emit_message(
+        "Queue paused: running tasks go on, no new task starts "
+        "until `task-queue server resume`.",
+        {"paused": paused},
+        state.output_format,
+    )
+
+
+@server.command("resume")
+@format_option
+@pass_state
+def resume(state: CliState) -> None:
+    """Start dispatching tasks again after `server pause`."""
+    with state.client() as client:
+        paused = client.resume_queue()
+    output.emit_message(
+        "Queue still paused." if paused else "Queue resumed.",
+        {"paused": paused},
+        state.output_format,
+    )

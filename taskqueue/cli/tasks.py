@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 
 import click
 
@@ -13,17 +14,29 @@ from taskqueue.cli.options import (
     CliState,
     ExitCode,
     format_option,
+    parse_dependencies,
     parse_env,
+    parse_time,
     pass_state,
 )
 from taskqueue.client import TaskQueueClient
-from taskqueue.models import PRIORITIES, TASK_STATUSES
+from taskqueue.errors import ConflictError
+from taskqueue.models import PRIORITIES, TASK_STATUSES, Dependency
 
 _priority = click.Choice(PRIORITIES, case_sensitive=False)
 _status = click.Choice(TASK_STATUSES, case_sensitive=False)
 
 # A year: the server's own bound for timeout_seconds.
 _TIMEOUT = click.IntRange(0, 366 * 24 * 3600)
+# An hour: the server's own bound for retry_delay_seconds.
+_RETRY_DELAY = click.FloatRange(0, 3600)
+_DEPENDS_ON_HELP = (
+    "Task that must end first: ID (it must complete) or "
+    "ID:success|failure|completion; repeatable."
+)
+_START_AFTER_HELP = (
+    "Hold the task until then: RFC 3339 with offset, e.g. 2026-01-02T15:04:05Z."
+)
 
 
 @click.group("tasks")
@@ -65,9 +78,31 @@ def list_tasks(
 )
 @click.option("--env", multiple=True, callback=parse_env, help="KEY=VALUE, repeatable.")
 @click.option("--timeout-seconds", type=_TIMEOUT, default=0)
-@click.option("--max-retries", type=click.IntRange(0, 100), default=0)
+@click.option(
+    "--max-retries",
+    type=click.IntRange(0, 100),
+    default=0,
+    help="Run a failed task again up to N times.",
+)
+@click.option(
+    "--retry-delay",
+    "retry_delay_seconds",
+    type=_RETRY_DELAY,
+    default=0.0,
+    metavar="SECONDS",
+    help="Wait before the first retry.",
+)
+@click.option(
+    "--start-after", callback=parse_time, metavar="RFC3339", help=_START_AFTER_HELP
+)
 @click.option("--tag", "tags", multiple=True, help="Tag, repeatable.")
-@click.option("--depends-on", multiple=True, help="Task id to wait for, repeatable.")
+@click.option(
+    "--depends-on",
+    multiple=True,
+    callback=parse_dependencies,
+    metavar="ID[:CONDITION]",
+    help=_DEPENDS_ON_HELP,
+)
 @click.option("--idempotency-key", help="Creating twice with one key makes one task.")
 @format_option
 @pass_state
@@ -82,11 +117,17 @@ def create_task(
     env: dict[str, str],
     timeout_seconds: int,
     max_retries: int,
+    retry_delay_seconds: float,
+    start_after: datetime | None,
     tags: tuple[str, ...],
-    depends_on: tuple[str, ...],
+    depends_on: tuple[Dependency, ...],
     idempotency_key: str | None,
 ) -> None:
-    """Create a task and print it, id first."""
+    """Create a task and print it, id first.
+
+    With --depends-on it waits (waiting_for_dependencies) until each named
+    task has ended as asked; if one never can, it is cancelled.
+    """
     with state.client() as client:
         task = client.create_task(
             name,
@@ -100,7 +141,9 @@ def create_task(
             tags=tags,
             idempotency_key=idempotency_key,
             max_retries=max_retries,
+            retry_delay_seconds=retry_delay_seconds,
             depends_on=depends_on,
+            start_after=start_after,
         )
     output.emit_record(task, state.output_format)
 
@@ -110,7 +153,7 @@ def create_task(
 @format_option
 @pass_state
 def get_task(state: CliState, task_id: str) -> None:
-    """Show one task."""
+    """Show one task; a waiting one with blocked_by: why it does not run yet."""
     with state.client() as client:
         task = client.get_task(task_id)
     output.emit_record(task, state.output_format)
@@ -128,8 +171,23 @@ def get_task(state: CliState, task_id: str) -> None:
 )
 @click.option("--timeout-seconds", type=_TIMEOUT)
 @click.option("--max-retries", type=click.IntRange(0, 100))
+@click.option(
+    "--retry-delay", "retry_delay_seconds", type=_RETRY_DELAY, metavar="SECONDS"
+)
 @click.option("--env", multiple=True, callback=parse_env, help="Replaces the env.")
 @click.option("--tag", "tags", multiple=True, help="Replaces the tags.")
+@click.option(
+    "--depends-on",
+    multiple=True,
+    callback=parse_dependencies,
+    metavar="ID[:CONDITION]",
+    help="Replaces the dependencies; repeatable.",
+)
+@click.option("--clear-depends-on", is_flag=True, help="Remove every dependency.")
+@click.option(
+    "--start-after", callback=parse_time, metavar="RFC3339", help=_START_AFTER_HELP
+)
+@click.option("--clear-start-after", is_flag=True, help="Remove the delayed start.")
 @format_option
 @pass_state
 def update_task(
@@ -142,14 +200,24 @@ def update_task(
     working_dir: str | None,
     timeout_seconds: int | None,
     max_retries: int | None,
+    retry_delay_seconds: float | None,
     env: dict[str, str],
     tags: tuple[str, ...],
+    depends_on: tuple[Dependency, ...],
+    clear_depends_on: bool,
+    start_after: datetime | None,
+    clear_start_after: bool,
 ) -> None:
-    """Change fields of a pending task; the others keep their value."""
-    given = (name, command, description, priority, working_dir)
-    numbers = (timeout_seconds, max_retries)
-    if all(v is None for v in given + numbers) and not (env or tags):
+    """Change fields of a pending or waiting task; the others keep their value."""
+    given = (name, command, description, priority, working_dir, start_after)
+    numbers = (timeout_seconds, max_retries, retry_delay_seconds)
+    flags = (env, tags, depends_on, clear_depends_on, clear_start_after)
+    if all(v is None for v in given + numbers) and not any(flags):
         raise click.UsageError("Give at least one field to change.")
+    if depends_on and clear_depends_on:
+        raise click.UsageError("Give --depends-on or --clear-depends-on, not both.")
+    if start_after and clear_start_after:
+        raise click.UsageError("Give --start-after or --clear-start-after, not both.")
 
     with state.client() as client:
         task = client.update_task(
@@ -161,8 +229,12 @@ def update_task(
             working_dir=os.path.abspath(working_dir) if working_dir else None,
             timeout_seconds=timeout_seconds,
             max_retries=max_retries,
+            retry_delay_seconds=retry_delay_seconds,
             env=env or None,
             tags=tags or None,
+            depends_on=() if clear_depends_on else (depends_on or None),
+            start_after=start_after,
+            clear_start_after=clear_start_after,
         )
     output.emit_record(task, state.output_format)
 
@@ -192,15 +264,35 @@ def retry_task(state: CliState, task_id: str) -> None:
 
 @tasks.command("delete")
 @click.argument("task_id")
+@click.option(
+    "--cascade", is_flag=True, help="Also delete every task that depends on it."
+)
 @format_option
 @pass_state
-def delete_task(state: CliState, task_id: str) -> None:
-    """Delete a task and its history."""
+def delete_task(state: CliState, task_id: str, cascade: bool) -> None:
+    """Delete a task and its history; refused while others depend on it."""
     with state.client() as client:
-        client.delete_task(task_id)
+        try:
+            deleted = client.delete_task(task_id, cascade)
+        except ConflictError as exc:
+            if cascade or "depend" not in exc.message:
+                raise
+            raise ConflictError(
+                f"{exc.message.rstrip()} To delete them with it: "
+                f"task-queue tasks delete {task_id} --cascade",
+                code=exc.code,
+                details=exc.details,
+            ) from exc
+    others = [other for other in deleted if other != task_id]
+    text = f"Deleted task {task_id}."
+    if others:
+        text = (
+            f"Deleted task {task_id} and {len(others)} task(s) depending on it: "
+            + ", ".join(others)
+        )
     output.emit_message(
-        f"Deleted task {task_id}.",
-        {"id": task_id, "deleted": True},
+        text,
+        {"id": task_id, "deleted": True, "deleted_ids": deleted},
         state.output_format,
     )
 

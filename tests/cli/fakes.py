@@ -6,9 +6,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from taskqueue.models import Stats, Task
+from taskqueue.models import (
+    Stats,
+    Task,
+    Workflow,
+    WorkflowEdge,
+    WorkflowProgress,
+    WorkflowTask,
+)
 
 TASK_ID = "3f2a9c4e-1b7d-4e8a-9f00-123456789abc"
+WORKFLOW_ID = "8d1e5b7a-0c2f-4a6b-9e3d-fedcba987654"
 CREATED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
@@ -20,8 +28,10 @@ def make_task(**changes: Any) -> Task:
         "command": "make all",
         "description": "",
         "project_id": None,
+        "workflow_id": None,
         "priority": "normal",
         "status": "pending",
+        "blocked_by": "",
         "depends_on": (),
         "working_dir": "/srv",
         "env": {},
@@ -29,6 +39,7 @@ def make_task(**changes: Any) -> Task:
         "max_retries": 0,
         "retry_delay_seconds": 0.0,
         "start_after": None,
+        "retry_at": None,
         "tags": (),
         "idempotency_key": None,
         "attempt": 0,
@@ -45,12 +56,36 @@ def make_task(**changes: Any) -> Task:
     return Task(**fields)
 
 
+def make_workflow(**changes: Any) -> Workflow:
+    """Return a running two-task workflow (a, then b); ``changes`` override."""
+    first = make_task(id="t-a", name="a", status="completed", exit_code=0)
+    second = make_task(
+        id="t-b",
+        name="b",
+        status="waiting_for_dependencies",
+        blocked_by="waiting for dependency t-a (a) to complete; it is running",
+    )
+    fields: dict[str, Any] = {
+        "id": WORKFLOW_ID,
+        "name": "build",
+        "description": "",
+        "project_id": None,
+        "status": "running",
+        "progress": WorkflowProgress(2, 0, 1, 0, 1, 0, 0),
+        "created_at": CREATED,
+        "tasks": (WorkflowTask("a", first), WorkflowTask("b", second)),
+        "edges": (WorkflowEdge("a", "b", "t-a", "t-b", "success"),),
+    }
+    fields.update(changes)
+    return Workflow(**fields)
+
+
 @dataclass
 class FakeBackend:
     """What fake clients were made with, what they were asked, what they answer.
 
-    ``answers`` maps a client method name to its result, or to an exception
-    the method raises.
+    ``answers`` maps a client method name to its result, to an exception
+    the method raises, or to a function called with the method's arguments.
     """
 
     answers: dict[str, Any] = field(default_factory=dict)
@@ -89,6 +124,8 @@ class FakeClient:
             answer = self._backend.answers.get(name, _default(name))
             if isinstance(answer, BaseException):
                 raise answer
+            if callable(answer):
+                return answer(*args, **kwargs)
             return answer
 
         return method
@@ -101,4 +138,10 @@ def _default(name: str) -> Any:
         return Stats({}, 0, 0, 0, 0, 1, 0.0, "test")
     if name == "health":
         return "SERVING"
+    if name == "delete_task":
+        return [TASK_ID]
+    if name in ("pause_queue", "resume_queue"):
+        return name == "pause_queue"
+    if "workflow" in name:
+        return make_workflow()
     return make_task()
