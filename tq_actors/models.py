@@ -57,6 +57,94 @@ class Condition(IntEnum):
     COMPLETION = 3
 
 
+class Phase(IntEnum):
+    """Phase of a task's development workflow."""
+
+    PLANNING = 1
+    IMPLEMENTATION = 2
+    TEST_CREATION = 3
+    TESTING = 4
+    AI_REVIEW = 5
+    COMPLETED = 6
+    FAILED = 7
+
+    @property
+    def label(self) -> str:
+        """Lower-case name used in messages and JSON."""
+        return self.name.lower()
+
+    @property
+    def ended(self) -> bool:
+        """Whether the workflow is over (until reopened)."""
+        return self >= Phase.COMPLETED
+
+
+class ReviewType(IntEnum):
+    """What an AI review looked at."""
+
+    CODE_QUALITY = 1
+    SECURITY = 2
+    PERFORMANCE = 3
+    DOCUMENTATION = 4
+    TESTING = 5
+    ARCHITECTURE = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """One AI model's review of a task, in a review round."""
+
+    model_name: str
+    review_type: ReviewType
+    content: str
+    score: float
+    approved: bool
+    suggestions: tuple[str, ...]
+    round: int
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TestRun:
+    """The run of the task's command that entering testing started."""
+
+    __test__ = False  # not a test class, whatever pytest guesses from the name
+
+    attempt: int = 0
+    running: bool = False
+    exit_code: int | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Development:
+    """Where a task stands in its development workflow, with its artifacts."""
+
+    phase: Phase = Phase.PLANNING
+    documentation_path: str = ""
+    coverage: float | None = None
+    reviews: tuple[Review, ...] = ()
+    review_round: int = 1
+    test_run: TestRun | None = None
+    # Entering testing asks for a run of the command; cleared once it starts.
+    test_due: bool = False
+    started_at: float = 0.0
+    completed_at: float | None = None
+    failure_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DevelopmentGuide:
+    """What a caller should do next; worked out on each read, never stored."""
+
+    coverage_threshold: float
+    required_reviews: int
+    instructions: str
+    next_call: str
+    unmet_gates: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Dependency:
     """One edge of the dependency graph."""
@@ -120,8 +208,11 @@ class Task:
     retry_at: float | None = None
     # Automatic retries used since the task was created or last retried by hand.
     auto_retries: int = 0
-    # Filled in when a task is read, never stored: why it is not running yet.
+    development: Development | None = None
+    # Filled in when a task is read, never stored: why it is not running yet,
+    # and the development workflow's guidance.
     blocked_by: str = ""
+    guide: DevelopmentGuide | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +248,8 @@ class TaskEvent:
     project_id: str = ""
     exit_code: int | None = None
     deleted: bool = False
+    # The development phase after the event, for tasks under the workflow.
+    phase: Phase | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tq_actors.models import Task, TaskSpec, TaskStatus
+from tq_actors.models import Development, Task, TaskSpec, TaskStatus
 from tq_actors.store import Op
 from tq_actors.store import keys as k
 from tq_actors.store.codec import encode_task
@@ -43,8 +43,11 @@ def new_task(
         development_workflow=spec.development_workflow,
         created_at=now,
         updated_at=now,
-        status_reason="" if spec.command else TRACKING_ONLY,
+        status_reason=""
+        if spec.command or spec.development_workflow
+        else TRACKING_ONLY,
         workflow_id=workflow_id,
+        development=Development(started_at=now) if spec.development_workflow else None,
     )
 
 

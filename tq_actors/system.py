@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tq_actors import defaults, graph, validate
+from tq_actors import defaults, devflow, graph, validate
 from tq_actors.actor import Handle
 from tq_actors.errors import InvalidArgument, NotFound, ProjectNotFound, TaskNotFound
 from tq_actors.events import EventBusActor, Subscriber
@@ -28,6 +28,7 @@ from tq_actors.models import (
     Project,
     ProjectChanges,
     ProjectSpec,
+    Review,
     Stats,
     Task,
     TaskChanges,
@@ -153,12 +154,25 @@ class TaskQueueSystem:
         return decode_task(raw)
 
     def explain(self, tasks: list[Task]) -> list[Task]:
-        """Fill in ``blocked_by`` of each task that waits. Blocks briefly."""
+        """Fill in ``blocked_by`` of each task that waits, and the guidance of
+        each task under the development workflow. Blocks briefly."""
+        tasks = self._guide(tasks)
         now = time.time()
         reasons: dict[str, str] = {}
         queued: list[str] = []
         for task in tasks:
-            if task.status is TaskStatus.WAITING_FOR_DEPENDENCIES:
+            development = task.development
+            if (
+                development is not None
+                and not development.test_due
+                and not task.status.terminal
+                and task.status is not TaskStatus.RUNNING
+            ):
+                reasons[task.id] = (
+                    f"development workflow in {development.phase.label}: "
+                    "runs only as the test run of the testing phase"
+                )
+            elif task.status is TaskStatus.WAITING_FOR_DEPENDENCIES:
                 reasons[task.id] = self._awaited(task)
             elif task.status is not TaskStatus.PENDING:
                 continue
@@ -180,6 +194,68 @@ class TaskQueueSystem:
             evolve(t, blocked_by=reasons[t.id]) if reasons.get(t.id) else t
             for t in tasks
         ]
+
+    def _guide(self, tasks: list[Task]) -> list[Task]:
+        if not any(t.development is not None for t in tasks):
+            return tasks
+        limits: dict[str, tuple[float, int]] = {}
+        guided = []
+        for task in tasks:
+            if task.development is None:
+                guided.append(task)
+                continue
+            if task.project_id not in limits:
+                limits[task.project_id] = self._gate_limits(task.project_id)
+            threshold, required = limits[task.project_id]
+            guide = devflow.guide(task, threshold, required)
+            guided.append(evolve(task, guide=guide))
+        return guided
+
+    def _gate_limits(self, project_id: str) -> tuple[float, int]:
+        if project_id:
+            raw = self.store.get("projects", k.uid(project_id))
+            if raw is not None:
+                project = decode_project(raw)
+                return project.coverage_threshold, project.required_reviews
+        return defaults.COVERAGE_THRESHOLD, defaults.REQUIRED_REVIEWS
+
+    # -- the development workflow -----------------------------------------
+
+    def advance_phase(self, task_id: str) -> Future[Task]:
+        """Move a task's development workflow to its next phase."""
+        return self._tasks.ask("dev_advance", validate.task_id(task_id, "task_id"))
+
+    def set_documentation(self, task_id: str, path: str) -> Future[Task]:
+        """Record the technical documentation path of a task."""
+        return self._tasks.ask(
+            "dev_set_documentation",
+            validate.task_id(task_id, "task_id"),
+            validate.documentation_path(path),
+        )
+
+    def set_coverage(self, task_id: str, coverage: float) -> Future[Task]:
+        """Record the test coverage (0 to 100) measured in testing."""
+        validate.non_negative(coverage, "coverage_percentage", upper=100)
+        return self._tasks.ask(
+            "dev_set_coverage", validate.task_id(task_id, "task_id"), float(coverage)
+        )
+
+    def add_review(self, task_id: str, review: Review) -> Future[Task]:
+        """Record an AI review of a task in ai_review."""
+        return self._tasks.ask(
+            "dev_add_review",
+            validate.task_id(task_id, "task_id"),
+            validate.review(review),
+        )
+
+    def fail_development(self, task_id: str, reason: str) -> Future[Task]:
+        """End a task's development workflow as failed."""
+        reason = validate.text(reason.strip(), "reason")
+        return self._tasks.ask("dev_fail", validate.task_id(task_id, "task_id"), reason)
+
+    def reopen_development(self, task_id: str) -> Future[Task]:
+        """Take a failed or completed development workflow back to implementation."""
+        return self._tasks.ask("dev_reopen", validate.task_id(task_id, "task_id"))
 
     def explain_view(self, view: WorkflowView) -> WorkflowView:
         """Fill in ``blocked_by`` of a workflow view's waiting tasks."""

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from tq_actors import defaults
+from tq_actors import defaults, devflow
 from tq_actors.actor import Actor, Durable, Handle
 from tq_actors.alarms import Alarms
 from tq_actors.errors import (
@@ -50,11 +50,15 @@ from tq_actors.logs import LogFiles
 from tq_actors.models import (
     Condition,
     Dependency,
+    Development,
+    Phase,
+    Review,
     Task,
     TaskChanges,
     TaskEvent,
     TaskSpec,
     TaskStatus,
+    TestRun,
     Totals,
     Workflow,
     WorkflowSpec,
@@ -66,6 +70,7 @@ from tq_actors.scheduler import Entry
 from tq_actors.store import Op, Store
 from tq_actors.store import keys as k
 from tq_actors.store.codec import (
+    decode_project,
     decode_task,
     decode_workflow,
     encode_event,
@@ -177,7 +182,10 @@ class TaskActor(Actor):
                     interrupted.append(task)
         for task in interrupted:
             logger.warning("Task %r: was running at start-up", task.id)
-            self._end_attempt(task, TaskStatus.FAILED, "interrupted", None, change)
+            if task.development is not None:
+                self._end_test_run(task, None, "interrupted", change)
+            else:
+                self._end_attempt(task, TaskStatus.FAILED, "interrupted", None, change)
         for task in sorted(self._live.values(), key=lambda t: t.seq):
             if self._live.get(task.id) is task:
                 self._place(task, change)
@@ -319,8 +327,14 @@ class TaskActor(Actor):
         return Durable(cancelled, ticket)
 
     def retry(self, task_id: str) -> Durable:
-        """Queue a settled task again as a new attempt."""
+        """Queue a settled task again as a new attempt.
+
+        A task in the testing phase of its development workflow whose test
+        run has ended may also be retried: that runs the tests again.
+        """
         task = self._lookup(task_id)
+        if self._test_rerun_allowed(task):
+            return self._rerun_tests(task)
         if not task.status.terminal:
             raise IllegalTransition(
                 task_id,
@@ -336,7 +350,14 @@ class TaskActor(Actor):
                 + ". Retry that dependency (or the workflow) first."
             )
         change = _Change(time.time())
-        queued = self._restart(task, "retry requested", change)
+        development = task.development
+        if (
+            development is not None
+            and development.phase is Phase.TESTING
+            and task.command
+        ):
+            development = evolve(development, test_due=True, test_run=TestRun())
+        queued = self._restart(task, "retry requested", change, development=development)
         self._place(queued, change)
         change.cascade.append(task_id)
         self._drain(change)
@@ -484,6 +505,7 @@ class TaskActor(Actor):
             task is None
             or task.status is not TaskStatus.PENDING
             or task_id in self._delayed
+            or not _runnable(task)
         ):
             assert self._scheduler is not None
             self._scheduler.tell("release", task_id)
@@ -516,16 +538,26 @@ class TaskActor(Actor):
         if task is None or task.status is not TaskStatus.PENDING:
             return
         change = _Change(started_at)
+        development = task.development
+        if development is not None:
+            development = evolve(
+                development,
+                test_due=False,
+                test_run=TestRun(
+                    attempt=task.attempt + 1, running=True, started_at=started_at
+                ),
+            )
         running = self._transition(
             task,
             TaskStatus.RUNNING,
-            "started",
+            "started" if development is None else "test run started",
             change,
             attempt=task.attempt + 1,
             started_at=started_at,
             finished_at=None,
             retry_at=None,
             pid=pid,
+            development=development,
         )
         self._live[task_id] = running
         self._commit(change, urgent=False)
@@ -559,6 +591,277 @@ class TaskActor(Actor):
         cancel = self._cancels.pop(task_id, None)
         status = TaskStatus.CANCELLED if cancel else TaskStatus.FAILED
         self._finish(task, status, cancel[0] if cancel else reason, None, cancel)
+
+    # -- the development workflow -------------------------------------------
+
+    def dev_advance(self, task_id: str) -> Durable:
+        """Move to the next phase if every gate of the current one is met."""
+        task = self._dev_task(task_id)
+        development = task.development
+        assert development is not None
+        gates = devflow.unmet_gates(task, *self._gate_limits(task))
+        if gates:
+            raise FailedPrecondition(
+                f"Task {task_id} cannot leave {development.phase.label}: "
+                + "; ".join(gates)
+                + "."
+            )
+        target = devflow.NEXT_PHASE[development.phase]
+        change = _Change(time.time())
+        values: dict[str, object] = {"phase": target}
+        if target is Phase.TESTING:
+            values.update(
+                coverage=None,
+                test_due=bool(task.command),
+                test_run=TestRun() if task.command else None,
+            )
+        if target is Phase.COMPLETED:
+            values["completed_at"] = change.now
+        note = f"phase {development.phase.label} -> {target.label}"
+        if development.phase is Phase.PLANNING:
+            note += f"; documentation {development.documentation_path}"
+        if development.phase is Phase.TESTING:
+            note += _testing_note(development)
+        if development.phase is Phase.AI_REVIEW:
+            note += "; approved by " + ", ".join(sorted(devflow.approvals(development)))
+        updated = self._set_development(
+            task, evolve(development, **values), note, change
+        )
+        if target is Phase.TESTING and task.command:
+            self._place(updated, change)
+        if target is Phase.COMPLETED:
+            done = self._transition(
+                updated,
+                TaskStatus.COMPLETED,
+                "development workflow completed",
+                change,
+                finished_at=change.now,
+            )
+            self._unqueue(task_id)
+            self._settle(done, change)
+        return self._dev_commit(task_id, change)
+
+    def dev_set_documentation(self, task_id: str, path: str) -> Durable:
+        """Record the technical documentation's path."""
+        task = self._dev_task(task_id)
+        development = task.development
+        assert development is not None
+        self._refuse_ended(task)
+        change = _Change(time.time())
+        self._set_development(
+            task,
+            evolve(development, documentation_path=path),
+            f"technical documentation {path}",
+            change,
+        )
+        return self._dev_commit(task_id, change)
+
+    def dev_set_coverage(self, task_id: str, coverage: float) -> Durable:
+        """Record the test coverage measured in the testing phase."""
+        task = self._dev_task(task_id)
+        development = task.development
+        assert development is not None
+        if development.phase is not Phase.TESTING:
+            raise FailedPrecondition(
+                f"Task {task_id} is in {development.phase.label}; test coverage "
+                "is reported in testing."
+            )
+        change = _Change(time.time())
+        self._set_development(
+            task,
+            evolve(development, coverage=coverage),
+            f"test coverage {coverage:g}%",
+            change,
+        )
+        return self._dev_commit(task_id, change)
+
+    def dev_add_review(self, task_id: str, review: Review) -> Durable:
+        """Record an AI review; a rejection sends the task back to implementation."""
+        task = self._dev_task(task_id)
+        development = task.development
+        assert development is not None
+        if development.phase is not Phase.AI_REVIEW:
+            raise FailedPrecondition(
+                f"Task {task_id} is in {development.phase.label}; reviews are "
+                "added in ai_review."
+            )
+        change = _Change(time.time())
+        added = evolve(review, round=development.review_round, created_at=change.now)
+        verdict = "approved" if review.approved else "rejected"
+        note = (
+            f"review by {review.model_name} ({review.review_type.name.lower()}, "
+            f"score {review.score:g}): {verdict}"
+        )
+        values: dict[str, object] = {"reviews": (*development.reviews, added)}
+        if not review.approved:
+            values.update(
+                phase=Phase.IMPLEMENTATION,
+                review_round=development.review_round + 1,
+                coverage=None,
+                test_run=None,
+            )
+            note += "; back to implementation"
+        self._set_development(task, evolve(development, **values), note, change)
+        return self._dev_commit(task_id, change)
+
+    def dev_fail(self, task_id: str, reason: str) -> Durable:
+        """End the workflow as failed; the task fails with it."""
+        task = self._dev_task(task_id)
+        development = task.development
+        assert development is not None
+        self._refuse_ended(task)
+        if task.status is TaskStatus.RUNNING or task_id in self._dispatched:
+            raise IllegalTransition(
+                task_id,
+                "running its test run",
+                "fail its workflow",
+                "Cancel the task or wait for the run to end.",
+            )
+        reason = reason or "failed by request"
+        change = _Change(time.time())
+        updated = self._set_development(
+            task,
+            evolve(development, phase=Phase.FAILED, failure_reason=reason),
+            f"phase {development.phase.label} -> failed: {reason}",
+            change,
+        )
+        self._unqueue(task_id)
+        done = self._transition(
+            updated, TaskStatus.FAILED, reason, change, finished_at=change.now
+        )
+        self._settle(done, change)
+        return self._dev_commit(task_id, change)
+
+    def dev_reopen(self, task_id: str) -> Durable:
+        """Take a failed or completed workflow back to implementation."""
+        task = self._lookup(task_id)
+        development = task.development
+        if development is None:
+            raise FailedPrecondition(
+                f"Task {task_id} is not under the development workflow."
+            )
+        if not development.phase.ended:
+            raise FailedPrecondition(
+                f"Task {task_id} is in {development.phase.label}; only a failed or "
+                "completed workflow can be reopened."
+            )
+        if not task.status.terminal:
+            raise IllegalTransition(
+                task_id, task.status.label, "reopen it", "Wait for it to end."
+            )
+        change = _Change(time.time())
+        reopened = evolve(
+            development,
+            phase=Phase.IMPLEMENTATION,
+            review_round=development.review_round + 1,
+            coverage=None,
+            test_run=None,
+            test_due=False,
+            completed_at=None,
+            failure_reason="",
+        )
+        queued = self._restart(
+            task,
+            f"phase {development.phase.label} -> implementation: reopened",
+            change,
+            development=reopened,
+        )
+        self._place(queued, change)
+        change.cascade.append(task_id)
+        return self._dev_commit(task_id, change)
+
+    def _dev_task(self, task_id: str) -> Task:
+        task = self._lookup(task_id)
+        if task.development is None:
+            raise FailedPrecondition(
+                f"Task {task_id} is not under the development workflow; create it "
+                "with development_workflow set."
+            )
+        if task.status.terminal and not task.development.phase.ended:
+            raise IllegalTransition(
+                task_id,
+                task.status.label,
+                "change its workflow",
+                "Retry it to resume its workflow.",
+            )
+        return task
+
+    def _refuse_ended(self, task: Task) -> None:
+        assert task.development is not None
+        if task.development.phase.ended:
+            raise FailedPrecondition(
+                f"Task {task.id}'s development workflow is "
+                f"{task.development.phase.label}; reopen it first."
+            )
+
+    def _set_development(
+        self, task: Task, development: Development, note: str, change: _Change
+    ) -> Task:
+        """Store a new development state as one history event."""
+        updated = evolve(task, development=development, updated_at=change.now)
+        change.ops.extend(index_ops(task, updated))
+        change.events.append(self._event(updated, task.status, note, change.now))
+        if task.id in self._live:
+            self._live[task.id] = updated
+        logger.info("Task %r: %s", task.id, note)
+        return updated
+
+    def _dev_commit(self, task_id: str, change: _Change) -> Durable:
+        self._drain(change)
+        ticket = self._commit(change)
+        return Durable(self._lookup(task_id), ticket)
+
+    def _gate_limits(self, task: Task) -> tuple[float, int]:
+        """The coverage threshold and review count of the task's project."""
+        if task.project_id:
+            raw = self._store.get("projects", k.uid(task.project_id))
+            if raw is not None:
+                project = decode_project(raw)
+                return project.coverage_threshold, project.required_reviews
+        return defaults.COVERAGE_THRESHOLD, defaults.REQUIRED_REVIEWS
+
+    def _test_rerun_allowed(self, task: Task) -> bool:
+        development = task.development
+        return (
+            development is not None
+            and development.phase is Phase.TESTING
+            and bool(task.command)
+            and task.status is TaskStatus.PENDING
+            and task.id not in self._dispatched
+            and not devflow.test_run_open(task)
+        )
+
+    def _rerun_tests(self, task: Task) -> Durable:
+        assert task.development is not None
+        change = _Change(time.time())
+        updated = self._set_development(
+            task,
+            evolve(task.development, test_due=True, test_run=TestRun()),
+            "test run requested again",
+            change,
+        )
+        self._place(updated, change)
+        return self._dev_commit(task.id, change)
+
+    def _end_test_run(
+        self, task: Task, exit_code: int | None, reason: str, change: _Change
+    ) -> Task:
+        """Record a test run's end; the task waits for its next phase."""
+        development = task.development
+        assert development is not None
+        run = development.test_run or TestRun(attempt=task.attempt)
+        ended = evolve(run, running=False, exit_code=exit_code, finished_at=change.now)
+        queued = self._transition(
+            task,
+            TaskStatus.PENDING,
+            f"test run ended: {reason}",
+            change,
+            exit_code=exit_code,
+            pid=0,
+            development=evolve(development, test_run=ended, test_due=False),
+        )
+        self._live[task.id] = queued
+        return queued
 
     # -- placing tasks ----------------------------------------------------
 
@@ -661,7 +964,7 @@ class TaskActor(Actor):
             if (
                 task is None
                 or task.status is not TaskStatus.PENDING
-                or not task.command
+                or not _runnable(task)
                 or task_id in self._dispatched
             ):
                 continue
@@ -732,7 +1035,10 @@ class TaskActor(Actor):
                 started_at=change.now,
             )
         self._count_finish(status, task.started_at, change.now)
-        done = self._end_attempt(task, status, reason, exit_code, change)
+        if task.development is not None and cancel is None:
+            done = self._end_test_run(task, exit_code, reason, change)
+        else:
+            done = self._end_attempt(task, status, reason, exit_code, change)
         self._drain(change)
         ticket = self._commit(change, urgent=cancel is not None)
         logger.info("Task %r: %s (%s)", task.id, done.status.label, done.status_reason)
@@ -790,19 +1096,24 @@ class TaskActor(Actor):
         self._settle(cancelled, change)
         return cancelled
 
-    def _restart(self, task: Task, reason: str, change: _Change) -> Task:
+    def _restart(
+        self, task: Task, reason: str, change: _Change, **values: object
+    ) -> Task:
         """Make a settled task live again as pending, for a new attempt."""
         queued = self._transition(
             task,
             TaskStatus.PENDING,
             reason,
             change,
-            exit_code=None,
-            finished_at=None,
-            started_at=None,
-            retry_at=None,
-            pid=0,
-            auto_retries=0,
+            **{
+                "exit_code": None,
+                "finished_at": None,
+                "started_at": None,
+                "retry_at": None,
+                "pid": 0,
+                "auto_retries": 0,
+                **values,
+            },
         )
         self._live[task.id] = queued
         self._link(queued)
@@ -930,6 +1241,7 @@ class TaskActor(Actor):
             attempt=task.attempt,
             project_id=task.project_id,
             exit_code=task.exit_code,
+            phase=task.development.phase if task.development else None,
         )
 
     def _commit(
@@ -1125,6 +1437,19 @@ class TaskActor(Actor):
             if len(chunk) < _SCAN_CHUNK:
                 return
             after = chunk[-1][0]
+
+
+def _runnable(task: Task) -> bool:
+    """Whether the scheduler may run a pending task's command now."""
+    if not task.command:
+        return False
+    return task.development is None or task.development.test_due
+
+
+def _testing_note(development: Development) -> str:
+    run = development.test_run
+    ran = "" if run is None else f"; test run exit code {run.exit_code}"
+    return f"{ran}; coverage {development.coverage:g}%"
 
 
 def _never_text(

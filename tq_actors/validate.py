@@ -13,6 +13,7 @@ from tq_actors.models import (
     Condition,
     Dependency,
     ProjectSpec,
+    Review,
     TaskChanges,
     TaskSpec,
     WorkflowSpec,
@@ -138,7 +139,6 @@ def retry_policy(max_retries: int | None, delay: float | None) -> None:
 
 def task_spec(spec: TaskSpec) -> TaskSpec:
     """Return the spec with normalized fields, or raise naming the bad one."""
-    _unsupported(spec)
     non_negative(spec.timeout_seconds, "timeout_seconds", defaults.MAX_TIMEOUT_SECONDS)
     retry_policy(spec.max_retries, spec.retry_delay_seconds)
     return TaskSpec(
@@ -156,6 +156,48 @@ def task_spec(spec: TaskSpec) -> TaskSpec:
         max_retries=spec.max_retries,
         retry_delay_seconds=spec.retry_delay_seconds,
         start_after=start_after(spec.start_after),
+        development_workflow=spec.development_workflow,
+    )
+
+
+def documentation_path(value: str) -> str:
+    """Return a stripped, non-empty document path of bounded length."""
+    stripped = value.strip()
+    if not stripped:
+        raise InvalidArgument("path", "must not be empty.")
+    if len(stripped) > 4096:
+        raise InvalidArgument("path", "must be at most 4096 characters.")
+    _no_nul(stripped, "path")
+    return stripped
+
+
+def review(value: Review) -> Review:
+    """Return a review with checked fields, or raise naming the bad one."""
+    model = value.model_name.strip()
+    if not model:
+        raise InvalidArgument("model_name", "must not be empty.")
+    if len(model) > defaults.MAX_NAME_CHARS:
+        raise InvalidArgument(
+            "model_name", f"must be at most {defaults.MAX_NAME_CHARS} characters."
+        )
+    _no_nul(model, "model_name")
+    if not math.isfinite(value.score) or not 0 <= value.score <= 1:
+        raise InvalidArgument("score", "must be a number from 0 to 1.")
+    if len(value.suggestions) > defaults.MAX_TAGS:
+        raise InvalidArgument(
+            "suggestions", f"at most {defaults.MAX_TAGS} suggestions are allowed."
+        )
+    for index, suggestion in enumerate(value.suggestions):
+        text(suggestion, f"suggestions[{index}]")
+    return Review(
+        model_name=model,
+        review_type=value.review_type,
+        content=text(value.content, "content"),
+        score=value.score,
+        approved=value.approved,
+        suggestions=tuple(value.suggestions),
+        round=0,
+        created_at=0.0,
     )
 
 
@@ -295,16 +337,6 @@ def project_spec(spec: ProjectSpec) -> ProjectSpec:
         coverage_threshold=threshold,
         required_reviews=reviews,
     )
-
-
-# TODO: the development workflow is refused until its phases and gates
-# exist; accepting and ignoring it would run a task its gates should hold.
-_NOT_YET = "not supported by this server yet."
-
-
-def _unsupported(spec: TaskSpec) -> None:
-    if spec.development_workflow:
-        raise InvalidArgument("development_workflow", _NOT_YET)
 
 
 def _no_nul(value: str, field: str) -> None:

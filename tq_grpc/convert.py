@@ -22,6 +22,8 @@ from tq_actors import (
     ProjectChanges,
     ProjectSpec,
     ProjectStatus,
+    Review,
+    ReviewType,
     Task,
     TaskChanges,
     TaskEvent,
@@ -32,7 +34,7 @@ from tq_actors import (
     WorkflowView,
 )
 from tq_actors.graph import workflow_edges
-from tq_grpc._gen import projects_pb2, tasks_pb2, workflows_pb2
+from tq_grpc._gen import development_pb2, projects_pb2, tasks_pb2, workflows_pb2
 
 E = TypeVar("E", bound=IntEnum)
 
@@ -97,6 +99,7 @@ def task_to_proto(task: Task) -> tasks_pb2.Task:
         blocked_by=task.blocked_by,
         workflow_id=task.workflow_id,
         retry_at=timestamp(task.retry_at),
+        development=development_to_proto(task),
     )
     if task.exit_code is not None:
         message.exit_code = task.exit_code
@@ -191,6 +194,7 @@ def event_to_proto(event: TaskEvent) -> tasks_pb2.TaskEvent:
         attempt=event.attempt,
         project_id=event.project_id,
         deleted=event.deleted,
+        phase=int(event.phase or 0),
     )
     if event.exit_code is not None:
         message.exit_code = event.exit_code
@@ -323,4 +327,72 @@ def workflow_to_proto(view: WorkflowView) -> workflows_pb2.Workflow:
                 workflow_edges(view.tasks)
             )
         ],
+    )
+
+
+def development_to_proto(task: Task) -> development_pb2.DevelopmentWorkflow | None:
+    """Build a task's development workflow message, with its guidance."""
+    development = task.development
+    if development is None:
+        return None
+    message = development_pb2.DevelopmentWorkflow(
+        task_id=task.id,
+        phase=int(development.phase),
+        technical_documentation_path=development.documentation_path,
+        ai_review_reports=[
+            development_pb2.AiReview(
+                model_name=r.model_name,
+                review_type=int(r.review_type),
+                content=r.content,
+                score=r.score,
+                approved=r.approved,
+                suggestions=r.suggestions,
+                round=r.round,
+                created_at=timestamp(r.created_at),
+            )
+            for r in development.reviews
+        ],
+        review_round=development.review_round,
+        started_at=timestamp(development.started_at),
+        completed_at=timestamp(development.completed_at),
+        failure_reason=development.failure_reason,
+    )
+    if development.coverage is not None:
+        message.test_coverage_percentage = development.coverage
+    run = development.test_run
+    if run is not None:
+        message.test_run.CopyFrom(
+            development_pb2.TestRun(
+                attempt=run.attempt,
+                running=run.running,
+                started_at=timestamp(run.started_at),
+                finished_at=timestamp(run.finished_at),
+            )
+        )
+        if run.exit_code is not None:
+            message.test_run.exit_code = run.exit_code
+    guide = task.guide
+    if guide is not None:
+        message.coverage_threshold = guide.coverage_threshold
+        message.required_reviews = guide.required_reviews
+        message.instructions = guide.instructions
+        message.next_call = guide.next_call
+        message.unmet_gates.extend(guide.unmet_gates)
+    return message
+
+
+def review_from_proto(request: development_pb2.AddReviewRequest) -> Review:
+    """Read an AI review; the review type is required."""
+    review_type = enum_in(ReviewType, request.review_type, "review_type", None)
+    if review_type is None:
+        raise InvalidArgument("review_type", "must name a review type.")
+    return Review(
+        model_name=request.model_name,
+        review_type=review_type,
+        content=request.content,
+        score=request.score,
+        approved=request.approved,
+        suggestions=tuple(request.suggestions),
+        round=0,
+        created_at=0.0,
     )

@@ -12,6 +12,8 @@ from grpc_reflection.v1alpha import reflection
 
 from tq_actors import TaskQueueSystem
 from tq_grpc._gen import (
+    development_pb2,
+    development_pb2_grpc,
     projects_pb2,
     projects_pb2_grpc,
     system_pb2,
@@ -24,6 +26,7 @@ from tq_grpc._gen import (
 from tq_grpc.auth import ApiKeyInterceptor
 from tq_grpc.decoding import DecodeGuard
 from tq_grpc.servicers import (
+    DevelopmentServicer,
     ProjectServicer,
     SystemServicer,
     TaskServicer,
@@ -36,6 +39,7 @@ SERVICE_NAMES = (
     projects_pb2.DESCRIPTOR.services_by_name["ProjectService"].full_name,
     system_pb2.DESCRIPTOR.services_by_name["SystemService"].full_name,
     workflows_pb2.DESCRIPTOR.services_by_name["WorkflowService"].full_name,
+    development_pb2.DESCRIPTOR.services_by_name["DevelopmentService"].full_name,
 )
 
 
@@ -80,6 +84,9 @@ async def add_services(server: grpc.aio.Server, system: TaskQueueSystem) -> None
     system_pb2_grpc.add_SystemServiceServicer_to_server(SystemServicer(system), server)
     workflows_pb2_grpc.add_WorkflowServiceServicer_to_server(
         WorkflowServicer(system), server
+    )
+    development_pb2_grpc.add_DevelopmentServiceServicer_to_server(
+        DevelopmentServicer(system), server
     )
 
     health_servicer = health.aio.HealthServicer()

@@ -133,19 +133,6 @@ def test_updating_or_deleting_a_running_task_is_a_failed_precondition(
     assert code_of(retry) == FAILED_PRECONDITION
 
 
-def test_unsupported_scheduling_fields_are_refused_not_ignored(
-    shared_server: ServerProcess,
-) -> None:
-    srv = shared_server
-
-    error = rpc_error(
-        lambda: create_task(srv, "later", "true", development_workflow=True)
-    )
-
-    assert code_of(error) == INVALID_ARGUMENT
-    assert details_of(error).startswith("development_workflow:")
-
-
 def test_a_garbage_page_token_is_invalid_argument(shared_server: ServerProcess) -> None:
     srv = shared_server
 

@@ -7,18 +7,29 @@ import orjson
 from tq_actors.models import (
     Condition,
     Dependency,
+    Development,
+    Phase,
     Priority,
     Project,
     ProjectStatus,
+    Review,
+    ReviewType,
     Task,
     TaskEvent,
     TaskStatus,
+    TestRun,
     Workflow,
+    evolve,
 )
 
 
 def encode_task(task: Task) -> bytes:
-    """Serialize a task (enums as numbers, dependencies as objects)."""
+    """Serialize a task (enums as numbers, dependencies as objects).
+
+    ``blocked_by`` and ``guide`` are worked out on reads and never stored.
+    """
+    if task.blocked_by or task.guide is not None:
+        task = evolve(task, blocked_by="", guide=None)
     return orjson.dumps(task)
 
 
@@ -31,7 +42,28 @@ def decode_task(raw: bytes) -> Task:
         Dependency(d["task_id"], Condition(d["condition"])) for d in data["depends_on"]
     )
     data["tags"] = tuple(data["tags"])
+    data.pop("guide", None)
+    data.pop("blocked_by", None)
+    if data.get("development") is not None:
+        data["development"] = _decode_development(data["development"])
     return Task(**data)
+
+
+def _decode_development(data: dict) -> Development:  # type: ignore[type-arg]
+    data["phase"] = Phase(data["phase"])
+    data["reviews"] = tuple(
+        Review(
+            **{
+                **review,
+                "review_type": ReviewType(review["review_type"]),
+                "suggestions": tuple(review["suggestions"]),
+            }
+        )
+        for review in data["reviews"]
+    )
+    if data["test_run"] is not None:
+        data["test_run"] = TestRun(**data["test_run"])
+    return Development(**data)
 
 
 def encode_event(event: TaskEvent) -> bytes:
@@ -45,6 +77,8 @@ def decode_event(raw: bytes) -> TaskEvent:
     if data["from_status"] is not None:
         data["from_status"] = TaskStatus(data["from_status"])
     data["to_status"] = TaskStatus(data["to_status"])
+    if data.get("phase") is not None:
+        data["phase"] = Phase(data["phase"])
     return TaskEvent(**data)
 
 

@@ -3,6 +3,7 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from tq_grpc._gen import common_pb2 as _common_pb2
+from tq_grpc._gen import development_pb2 as _development_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -32,7 +33,7 @@ class Dependency(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., condition: _Optional[_Union[DependencyCondition, str]] = ...) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("id", "name", "command", "description", "project_id", "priority", "status", "depends_on", "working_dir", "env", "timeout_seconds", "max_retries", "retry_delay_seconds", "start_after", "tags", "idempotency_key", "attempt", "exit_code", "status_reason", "created_at", "updated_at", "started_at", "finished_at", "development_workflow", "pid", "blocked_by", "workflow_id", "retry_at")
+    __slots__ = ("id", "name", "command", "description", "project_id", "priority", "status", "depends_on", "working_dir", "env", "timeout_seconds", "max_retries", "retry_delay_seconds", "start_after", "tags", "idempotency_key", "attempt", "exit_code", "status_reason", "created_at", "updated_at", "started_at", "finished_at", "development_workflow", "pid", "blocked_by", "workflow_id", "retry_at", "development")
     class EnvEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -68,6 +69,7 @@ class Task(_message.Message):
     BLOCKED_BY_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     RETRY_AT_FIELD_NUMBER: _ClassVar[int]
+    DEVELOPMENT_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     command: str
@@ -96,7 +98,8 @@ class Task(_message.Message):
     blocked_by: str
     workflow_id: str
     retry_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., command: _Optional[str] = ..., description: _Optional[str] = ..., project_id: _Optional[str] = ..., priority: _Optional[_Union[_common_pb2.Priority, str]] = ..., status: _Optional[_Union[_common_pb2.TaskStatus, str]] = ..., depends_on: _Optional[_Iterable[_Union[Dependency, _Mapping]]] = ..., working_dir: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[int] = ..., max_retries: _Optional[int] = ..., retry_delay_seconds: _Optional[float] = ..., start_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Iterable[str]] = ..., idempotency_key: _Optional[str] = ..., attempt: _Optional[int] = ..., exit_code: _Optional[int] = ..., status_reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., development_workflow: _Optional[bool] = ..., pid: _Optional[int] = ..., blocked_by: _Optional[str] = ..., workflow_id: _Optional[str] = ..., retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    development: _development_pb2.DevelopmentWorkflow
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., command: _Optional[str] = ..., description: _Optional[str] = ..., project_id: _Optional[str] = ..., priority: _Optional[_Union[_common_pb2.Priority, str]] = ..., status: _Optional[_Union[_common_pb2.TaskStatus, str]] = ..., depends_on: _Optional[_Iterable[_Union[Dependency, _Mapping]]] = ..., working_dir: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[int] = ..., max_retries: _Optional[int] = ..., retry_delay_seconds: _Optional[float] = ..., start_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Iterable[str]] = ..., idempotency_key: _Optional[str] = ..., attempt: _Optional[int] = ..., exit_code: _Optional[int] = ..., status_reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., development_workflow: _Optional[bool] = ..., pid: _Optional[int] = ..., blocked_by: _Optional[str] = ..., workflow_id: _Optional[str] = ..., retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., development: _Optional[_Union[_development_pb2.DevelopmentWorkflow, _Mapping]] = ...) -> None: ...
 
 class TaskSpec(_message.Message):
     __slots__ = ("name", "command", "description", "project_id", "priority", "depends_on", "working_dir", "env", "timeout_seconds", "max_retries", "retry_delay_seconds", "start_after", "tags", "idempotency_key", "development_workflow")
@@ -140,7 +143,7 @@ class TaskSpec(_message.Message):
     def __init__(self, name: _Optional[str] = ..., command: _Optional[str] = ..., description: _Optional[str] = ..., project_id: _Optional[str] = ..., priority: _Optional[_Union[_common_pb2.Priority, str]] = ..., depends_on: _Optional[_Iterable[_Union[Dependency, _Mapping]]] = ..., working_dir: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[int] = ..., max_retries: _Optional[int] = ..., retry_delay_seconds: _Optional[float] = ..., start_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Iterable[str]] = ..., idempotency_key: _Optional[str] = ..., development_workflow: _Optional[bool] = ...) -> None: ...
 
 class TaskEvent(_message.Message):
-    __slots__ = ("seq", "task_id", "from_status", "to_status", "reason", "at", "attempt", "exit_code", "project_id", "deleted")
+    __slots__ = ("seq", "task_id", "from_status", "to_status", "reason", "at", "attempt", "exit_code", "project_id", "deleted", "phase")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -151,6 +154,7 @@ class TaskEvent(_message.Message):
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     DELETED_FIELD_NUMBER: _ClassVar[int]
+    PHASE_FIELD_NUMBER: _ClassVar[int]
     seq: int
     task_id: str
     from_status: _common_pb2.TaskStatus
@@ -161,7 +165,8 @@ class TaskEvent(_message.Message):
     exit_code: int
     project_id: str
     deleted: bool
-    def __init__(self, seq: _Optional[int] = ..., task_id: _Optional[str] = ..., from_status: _Optional[_Union[_common_pb2.TaskStatus, str]] = ..., to_status: _Optional[_Union[_common_pb2.TaskStatus, str]] = ..., reason: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempt: _Optional[int] = ..., exit_code: _Optional[int] = ..., project_id: _Optional[str] = ..., deleted: _Optional[bool] = ...) -> None: ...
+    phase: _development_pb2.DevelopmentPhase
+    def __init__(self, seq: _Optional[int] = ..., task_id: _Optional[str] = ..., from_status: _Optional[_Union[_common_pb2.TaskStatus, str]] = ..., to_status: _Optional[_Union[_common_pb2.TaskStatus, str]] = ..., reason: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempt: _Optional[int] = ..., exit_code: _Optional[int] = ..., project_id: _Optional[str] = ..., deleted: _Optional[bool] = ..., phase: _Optional[_Union[_development_pb2.DevelopmentPhase, str]] = ...) -> None: ...
 
 class CreateTaskRequest(_message.Message):
     __slots__ = ("task",)
