@@ -1035,6 +1035,15 @@ class TaskActor(Actor):
                 started_at=change.now,
             )
         self._count_finish(status, task.started_at, change.now)
+        development = task.development
+        if development is not None and development.test_run is not None:
+            ended = evolve(
+                development.test_run,
+                running=False,
+                exit_code=exit_code,
+                finished_at=change.now,
+            )
+            task = evolve(task, development=evolve(development, test_run=ended))
         if task.development is not None and cancel is None:
             done = self._end_test_run(task, exit_code, reason, change)
         else:

@@ -23,7 +23,15 @@ from tq_rest.backend import Backend
 from tq_rest.errors import install_handlers
 from tq_rest.guard import MAX_BODY_BYTES, ApiKeyGuard, BodyLimit
 from tq_rest.metrics import Metrics
-from tq_rest.routes import projects, queue, streams, system, tasks, workflows
+from tq_rest.routes import (
+    development,
+    projects,
+    queue,
+    streams,
+    system,
+    tasks,
+    workflows,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +72,7 @@ def create_app(*, grpc_target: str, settings: Settings) -> FastAPI:
     install_handlers(app)
     for router in (
         tasks.router,
+        development.router,
         streams.router,
         workflows.router,
         projects.router,

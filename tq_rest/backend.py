@@ -10,6 +10,7 @@ import grpc
 from fastapi import Depends, Request
 
 from tq_grpc._gen import (
+    development_pb2_grpc,
     projects_pb2_grpc,
     system_pb2_grpc,
     tasks_pb2_grpc,
@@ -32,6 +33,7 @@ class Backend:
         self.projects = projects_pb2_grpc.ProjectServiceStub(self.channel)
         self.system = system_pb2_grpc.SystemServiceStub(self.channel)
         self.workflows = workflows_pb2_grpc.WorkflowServiceStub(self.channel)
+        self.development = development_pb2_grpc.DevelopmentServiceStub(self.channel)
         self.metadata: tuple[tuple[str, str], ...] = (
             (("authorization", f"Bearer {api_key}"),) if api_key else ()
         )

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from tq_grpc._gen import common_pb2, projects_pb2, system_pb2, tasks_pb2, workflows_pb2
+from tq_grpc._gen import (
+    common_pb2,
+    development_pb2,
+    projects_pb2,
+    system_pb2,
+    tasks_pb2,
+    workflows_pb2,
+)
 from tq_rest import schemas
 
 if TYPE_CHECKING:
@@ -63,6 +70,12 @@ CONDITION: EnumNames[tasks_pb2.DependencyCondition] = EnumNames(
 )
 WORKFLOW_STATUS: EnumNames[workflows_pb2.WorkflowStatus] = EnumNames(
     workflows_pb2.WorkflowStatus, "WORKFLOW_STATUS_"
+)
+PHASE: EnumNames[development_pb2.DevelopmentPhase] = EnumNames(
+    development_pb2.DevelopmentPhase, "DEVELOPMENT_PHASE_"
+)
+REVIEW_TYPE: EnumNames[development_pb2.ReviewType] = EnumNames(
+    development_pb2.ReviewType, "REVIEW_TYPE_"
 )
 
 
@@ -129,6 +142,64 @@ def task_json(task: tasks_pb2.Task) -> dict[str, Any]:
         "blocked_by": task.blocked_by,
         "workflow_id": task.workflow_id or None,
         "retry_at": time_json(task, "retry_at"),
+        "development": (
+            development_json(task.development) if task.HasField("development") else None
+        ),
+    }
+
+
+def development_json(workflow: development_pb2.DevelopmentWorkflow) -> dict[str, Any]:
+    """Return the JSON document of a task's development workflow."""
+    coverage = (
+        workflow.test_coverage_percentage
+        if workflow.HasField("test_coverage_percentage")
+        else None
+    )
+    return {
+        "task_id": workflow.task_id,
+        "phase": PHASE.name(workflow.phase) or "planning",
+        "technical_documentation_path": workflow.technical_documentation_path,
+        "test_coverage_percentage": coverage,
+        "ai_review_reports": [_review_json(r) for r in workflow.ai_review_reports],
+        "review_round": workflow.review_round,
+        "test_run": _test_run_json(workflow),
+        "started_at": time_json(workflow, "started_at"),
+        "completed_at": time_json(workflow, "completed_at"),
+        "coverage_threshold": workflow.coverage_threshold,
+        "required_reviews": workflow.required_reviews,
+        "instructions": workflow.instructions,
+        "next_call": workflow.next_call,
+        "unmet_gates": list(workflow.unmet_gates),
+        "failure_reason": workflow.failure_reason,
+    }
+
+
+def _review_json(review: development_pb2.AiReview) -> dict[str, Any]:
+    return {
+        "model_name": review.model_name,
+        "review_type": REVIEW_TYPE.name(review.review_type),
+        "content": review.content,
+        "score": review.score,
+        "approved": review.approved,
+        "suggestions": list(review.suggestions),
+        "round": review.round,
+        "created_at": time_json(review, "created_at"),
+    }
+
+
+def _test_run_json(
+    workflow: development_pb2.DevelopmentWorkflow,
+) -> dict[str, Any] | None:
+    """Return the test run, or None while none has started."""
+    run = workflow.test_run
+    if not workflow.HasField("test_run") or (run.attempt == 0 and not run.running):
+        return None
+    return {
+        "attempt": run.attempt,
+        "running": run.running,
+        "exit_code": _optional_int(run, "exit_code"),
+        "started_at": time_json(run, "started_at"),
+        "finished_at": time_json(run, "finished_at"),
     }
 
 
@@ -225,6 +296,21 @@ def workflow_json(
 
 
 # -- requests -------------------------------------------------------------
+
+
+def review_request(
+    task_id: str, body: schemas.ReviewIn
+) -> development_pb2.AddReviewRequest:
+    """Return the AddReviewRequest of a review."""
+    return development_pb2.AddReviewRequest(
+        task_id=task_id,
+        model_name=body.model_name,
+        review_type=REVIEW_TYPE.number(body.review_type),
+        content=body.content,
+        score=body.score,
+        approved=body.approved,
+        suggestions=body.suggestions,
+    )
 
 
 def task_spec(body: schemas.TaskCreate) -> tasks_pb2.TaskSpec:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -39,6 +40,23 @@ TaskStatus = Literal[
 ProjectStatus = Literal["planning", "active", "on_hold", "completed", "cancelled"]
 WorkflowStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
 Condition = Literal["success", "failure", "completion"]
+DevelopmentPhase = Literal[
+    "planning",
+    "implementation",
+    "test_creation",
+    "testing",
+    "ai_review",
+    "completed",
+    "failed",
+]
+ReviewType = Literal[
+    "code_quality",
+    "security",
+    "performance",
+    "documentation",
+    "testing",
+    "architecture",
+]
 
 
 def _no_surrogates(value: str) -> str:
@@ -123,7 +141,11 @@ class TaskFields(_Input):
     start_after: Time | None = Field(
         default=None, description="Not started before this time (with an offset)."
     )
-    development_workflow: bool = False
+    development_workflow: bool = Field(
+        default=False,
+        description="Put the task under the gated development workflow "
+        "(see /tasks/{id}/workflow).",
+    )
 
 
 class TaskCreate(TaskFields):
@@ -285,6 +307,46 @@ class ProjectUpdate(_Input):
     required_reviews: Annotated[int, Field(ge=0, le=100)] | None = None
 
 
+class DocumentationIn(_Input):
+    """Where the task's technical documentation is; planning's gate."""
+
+    path: Annotated[Text, Field(min_length=1, max_length=4096)] = Field(
+        validation_alias=AliasChoices("path", "doc_path"),
+        description="A path or URL; `doc_path` is accepted as another name.",
+    )
+
+
+class CoverageIn(_Input):
+    """The test coverage measured in the testing phase."""
+
+    coverage: Annotated[float, Field(ge=0, le=100)] = Field(
+        validation_alias=AliasChoices("coverage", "coverage_percentage"),
+        description="Percent, 0 to 100; `coverage_percentage` is accepted "
+        "as another name.",
+    )
+
+
+class ReviewIn(_Input):
+    """One AI model's review of the task, in the ai_review phase."""
+
+    model_name: Name = Field(
+        description="Approvals count once per distinct model in a round."
+    )
+    review_type: ReviewType
+    content: Text = ""
+    score: Annotated[float, Field(ge=0, le=1)] = Field(description="0 to 1.")
+    approved: bool = Field(
+        description="false sends the task back to implementation, in a new round."
+    )
+    suggestions: list[Text] = Field(default_factory=list)
+
+
+class FailIn(_Input):
+    """Why the development workflow is given up."""
+
+    reason: Text = Field(default="", description='Empty: "failed by request".')
+
+
 # -- responses ------------------------------------------------------------
 
 
@@ -293,6 +355,63 @@ class DependencyOut(_Output):
 
     task_id: str
     condition: Condition
+
+
+class AiReview(_Output):
+    """One AI model's review, in the round it was given in."""
+
+    model_name: str
+    review_type: ReviewType | None = Field(description="null if not given.")
+    content: str
+    score: float
+    approved: bool
+    suggestions: list[str]
+    round: int = Field(description="The review round; a rejection opens the next.")
+    created_at: datetime | None
+
+
+class TestRun(_Output):
+    """The run of the task's command that entering testing started."""
+
+    attempt: int = Field(description="The task's attempt number of that run.")
+    running: bool
+    exit_code: int | None = Field(description="Null until the run has ended.")
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class DevelopmentWorkflow(_Output):
+    """A task's gated development workflow and what to do next."""
+
+    task_id: str
+    phase: DevelopmentPhase
+    technical_documentation_path: str
+    test_coverage_percentage: float | None = Field(
+        description="Null until reported in this round."
+    )
+    ai_review_reports: list[AiReview] = Field(
+        description="Every review of every round, oldest first."
+    )
+    review_round: int
+    test_run: TestRun | None = Field(
+        description="Null while no run of the command has started."
+    )
+    started_at: datetime | None
+    completed_at: datetime | None
+    coverage_threshold: float = Field(
+        description="Coverage needed to leave testing (the project's)."
+    )
+    required_reviews: int = Field(
+        description="Approving distinct models needed to leave ai_review."
+    )
+    instructions: str = Field(description="What to do in the current phase.")
+    next_call: str = Field(
+        description="The MCP tool that makes progress now; empty when done."
+    )
+    unmet_gates: list[str] = Field(
+        description="Why advancing would be refused now; empty when it would not."
+    )
+    failure_reason: str
 
 
 class Task(_Output):
@@ -329,6 +448,9 @@ class Task(_Output):
     workflow_id: str | None = Field(description="The workflow it was created in.")
     retry_at: datetime | None = Field(
         description="When an automatic retry of a failed run may start."
+    )
+    development: DevelopmentWorkflow | None = Field(
+        description="The development workflow; null unless development_workflow."
     )
 
 

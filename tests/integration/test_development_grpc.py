@@ -285,3 +285,23 @@ def test_workflow_calls_on_a_plain_task_are_refused(
     assert "not under the development workflow" in refused(
         lambda: advance(shared_server, tid)
     )
+
+
+def test_cancelling_the_test_run_records_its_end(shared_server: ServerProcess) -> None:
+    srv = shared_server
+    tid = create_task(srv, "slow-tests", "sleep 30", development_workflow=True).id
+    dev(srv).SetTechnicalDocumentation(
+        D.SetTechnicalDocumentationRequest(task_id=tid, path="d.md")
+    )
+    for _ in range(3):
+        advance(srv, tid)
+    wait_until(lambda: workflow(srv, tid).test_run.running, what="the test run")
+
+    answer = srv.tasks.CancelTask(tasks_pb2.CancelTaskRequest(id=tid)).task
+
+    assert answer.status == common_pb2.TASK_STATUS_CANCELLED
+    assert not answer.development.test_run.running
+    assert answer.development.test_run.exit_code == answer.exit_code
+    assert answer.development.next_call == "retry_task"
+    resumed = srv.tasks.RetryTask(tasks_pb2.RetryTaskRequest(id=tid)).task
+    assert resumed.development.phase == D.DEVELOPMENT_PHASE_TESTING

@@ -19,6 +19,13 @@ ROUTES = {
     ("post", "/tasks/{id}/retry"),
     ("get", "/tasks/{id}/logs"),
     ("get", "/tasks/{id}/history"),
+    ("get", "/tasks/{id}/workflow"),
+    ("post", "/tasks/{id}/workflow/advance"),
+    ("post", "/tasks/{id}/workflow/documentation"),
+    ("post", "/tasks/{id}/workflow/coverage"),
+    ("post", "/tasks/{id}/workflow/reviews"),
+    ("post", "/tasks/{id}/workflow/fail"),
+    ("post", "/tasks/{id}/workflow/reopen"),
     ("get", "/projects"),
     ("post", "/projects"),
     ("get", "/projects/{id}"),
@@ -131,6 +138,8 @@ def test_openapi_describes_every_route_with_error_bodies(client: httpx.Client) -
         "Workflow",
         "WorkflowCreate",
         "QueueState",
+        "DevelopmentWorkflow",
+        "ReviewIn",
     } <= set(schemas)
     for path, operations in document["paths"].items():
         for method, operation in operations.items():

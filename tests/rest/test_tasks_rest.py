@@ -39,6 +39,7 @@ TASK_FIELDS = {
     "blocked_by",
     "workflow_id",
     "retry_at",
+    "development",
 }
 
 
@@ -270,15 +271,15 @@ def test_history_of_an_unknown_task_is_404(client: httpx.Client) -> None:
     assert error_of(response)["code"] == "not_found"
 
 
-def test_an_option_the_server_does_not_support_yet_is_422_naming_the_field(
+def test_development_workflow_puts_a_task_under_the_workflow(
     client: httpx.Client,
 ) -> None:
-    body = {"name": "later", "development_workflow": True}
+    task = create_task(client, "feature", development_workflow=True)
 
-    response = client.post("/tasks", json=body)
-
-    assert response.status_code == 422
-    assert error_of(response)["field"] == "development_workflow"
+    assert task["development_workflow"] is True
+    assert task["development"]["task_id"] == task["id"]
+    assert task["development"]["phase"] == "planning"
+    assert task["status"] == "pending"
 
 
 def test_scheduling_options_are_stored_and_shown(client: httpx.Client) -> None:

@@ -113,7 +113,7 @@ class TaskServicer(tasks_pb2_grpc.TaskServiceServicer):
     ) -> tasks_pb2.CancelTaskResponse:
         """Cancel a task; answers once a running one's process group is gone."""
         future = self._system.cancel_task(request.id, request.reason)
-        task = await asyncio.wrap_future(future)
+        task = self._system.explain([await asyncio.wrap_future(future)])[0]
         return tasks_pb2.CancelTaskResponse(task=convert.task_to_proto(task))
 
     @unary
