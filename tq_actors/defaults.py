@@ -16,6 +16,9 @@ MAX_TEXT_BYTES = 64 * 1024
 MAX_TAGS = 50
 MAX_TAG_CHARS = 64
 MAX_ENV_ENTRIES = 256
+# Linux caps one exec's strings near 2 MiB; the server's own environment
+# needs room too.
+MAX_ENV_BYTES = 256 * 1024
 MAX_RETRIES = 100
 MAX_RETRY_DELAY_SECONDS = 3600.0
 MAX_DEPENDENCIES = 1000

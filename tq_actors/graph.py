@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 from tq_actors.models import (
     Condition,
@@ -88,7 +89,16 @@ def find_cycle(
     return None
 
 
-def workflow_status(tasks: Sequence[Task]) -> tuple[WorkflowStatus, dict[str, int]]:
+class _Brief(Protocol):
+    @property
+    def status(self) -> TaskStatus: ...
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def status_reason(self) -> str: ...
+
+
+def workflow_status(tasks: Sequence[_Brief]) -> tuple[WorkflowStatus, dict[str, int]]:
     """Derive a workflow's status and per-status counts from its tasks."""
     counts = Counter(t.status for t in tasks)
     progress = {"total": len(tasks)}
@@ -122,3 +132,11 @@ def workflow_edges(
         for d in task.depends_on
         if d.task_id in key_of
     ]
+
+
+def cycle_text(path: Sequence[str], *, limit: int = 12) -> str:
+    """A cycle as "a -> b -> a", shortened in the middle when long."""
+    if len(path) > limit:
+        hidden = len(path) - limit + 2
+        path = [*path[: limit - 3], f"… {hidden} more …", *path[-2:]]
+    return " -> ".join(path)

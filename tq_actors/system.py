@@ -48,6 +48,7 @@ from tq_actors.scheduler import SchedulerActor
 from tq_actors.store import Store
 from tq_actors.store import keys as k
 from tq_actors.store.codec import (
+    decode_brief,
     decode_event,
     decode_project,
     decode_task,
@@ -447,14 +448,17 @@ class TaskQueueSystem:
 
     def _workflow_view(self, workflow: Workflow, *, tasks: bool) -> WorkflowView:
         raws = self.store.get_many("tasks", [k.uid(t) for t in workflow.task_ids])
+        if not tasks:
+            # TODO: a list still reads every task of every listed workflow;
+            # per-workflow counts kept on each transition would make it O(1).
+            briefs = [decode_brief(raw) for raw in raws if raw is not None]
+            return WorkflowView(workflow, *graph.workflow_status(briefs))
         pairs = [
             (key, decode_task(raw))
             for key, raw in zip(workflow.keys, raws, strict=True)
             if raw is not None
         ]
         status, progress = graph.workflow_status([t for _, t in pairs])
-        if not tasks:
-            return WorkflowView(workflow, status, progress)
         return self.explain_view(WorkflowView(workflow, status, progress, tuple(pairs)))
 
     # -- projects ---------------------------------------------------------

@@ -42,6 +42,7 @@ from tq_actors.errors import (
 from tq_actors.graph import (
     UNMET_PREFIX,
     Edge,
+    cycle_text,
     edge_state,
     find_cycle,
     unmet_reason,
@@ -237,8 +238,8 @@ class TaskActor(Actor):
             resolved.append(
                 dataclasses.replace(item.spec, depends_on=tuple(merged.values()))
             )
-        self._check_dependencies(resolved, ids)
-        self._check_idempotency(resolved)
+        self._check_dependencies(resolved, ids, prefix=True)
+        self._check_workflow_keys(resolved)
         change = _Change(time.time())
         self._workflow_seq += 1
         workflow = Workflow(
@@ -434,7 +435,11 @@ class TaskActor(Actor):
         roots = [
             t
             for t in tasks.values()
-            if t.status in (TaskStatus.FAILED, TaskStatus.CANCELLED)
+            if t.status is TaskStatus.FAILED
+            or (
+                t.status is TaskStatus.CANCELLED
+                and not t.status_reason.startswith(UNMET_PREFIX)
+            )
         ]
         if not roots:
             raise FailedPrecondition(
@@ -556,6 +561,7 @@ class TaskActor(Actor):
             started_at=started_at,
             finished_at=None,
             retry_at=None,
+            exit_code=None,
             pid=pid,
             development=development,
         )
@@ -1368,13 +1374,41 @@ class TaskActor(Actor):
         if cycle is not None:
             raise InvalidArgument(
                 "depends_on",
-                "would form a cycle: "
-                + " -> ".join(cycle)
+                f"would form a cycle of {len(cycle) - 1} task(s): "
+                + cycle_text(cycle)
                 + " (each depends on the next).",
             )
 
+    def _check_workflow_keys(self, specs: Sequence[TaskSpec]) -> None:
+        """Refuse a workflow task whose idempotency key is already taken.
+
+        A task of a workflow cannot be another workflow's or a lone task, so
+        a reused key is refused rather than answered with the earlier task.
+        """
+        seen: dict[str, int] = {}
+        for index, spec in enumerate(specs):
+            key = spec.idempotency_key
+            if not key:
+                continue
+            field = f"tasks[{index}].idempotency_key"
+            if key in seen:
+                raise InvalidArgument(
+                    field, f"{key[:64]!r} is also the key of tasks[{seen[key]}]."
+                )
+            seen[key] = index
+            existing = self._idempotent(key)
+            if existing is not None:
+                raise AlreadyExists(
+                    f"{field}: {key[:64]!r} was already used for task "
+                    f"{existing.id}; nothing was created."
+                )
+
     def _check_dependencies(
-        self, specs: Sequence[TaskSpec], batch_ids: Sequence[str]
+        self,
+        specs: Sequence[TaskSpec],
+        batch_ids: Sequence[str],
+        *,
+        prefix: bool = False,
     ) -> None:
         """Refuse dependencies on tasks that do not exist, before anything changes."""
         known = set(batch_ids)
@@ -1384,7 +1418,7 @@ class TaskActor(Actor):
                     continue
                 field = f"depends_on[{index}].task_id"
                 error = InvalidArgument(field, f"task {edge.task_id} not found.")
-                if len(specs) > 1:
+                if prefix or len(specs) > 1:
                     error = error.within(f"tasks[{position}]")
                 raise error
 

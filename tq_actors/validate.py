@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 
 from tq_actors import defaults
 from tq_actors.errors import InvalidArgument
+from tq_actors.graph import cycle_text
 from tq_actors.models import (
     Condition,
     Dependency,
@@ -74,10 +75,16 @@ def env(value: Mapping[str, str]) -> dict[str, str]:
         raise InvalidArgument(
             "env", f"must have at most {defaults.MAX_ENV_ENTRIES} entries."
         )
+    total = 0
     for key, item in value.items():
-        if not key or "=" in key or "\0" in key:
+        if not key or "=" in key or "\0" in key or len(key) > defaults.MAX_NAME_CHARS:
             raise InvalidArgument("env", f"{key[:64]!r} is not a variable name.")
         text(item, f"env.{key}")
+        total += len(key) + len(item.encode("utf-8", "surrogatepass")) + 2
+    if total > defaults.MAX_ENV_BYTES:
+        raise InvalidArgument(
+            "env", f"must be at most {defaults.MAX_ENV_BYTES} bytes in total."
+        )
     return dict(value)
 
 
@@ -124,8 +131,11 @@ def start_after(value: float | None) -> float | None:
     """Return a delayed start time (seconds since the epoch), or None."""
     if value is None:
         return None
-    if not math.isfinite(value) or not 0 <= value < 253402300800:
-        raise InvalidArgument("start_after", "is not a valid time.")
+    # Python's datetime spans the years 1 to 9999; earlier means "now".
+    if not math.isfinite(value) or not -62135596800 <= value < 253402300800:
+        raise InvalidArgument(
+            "start_after", "must be a time between the years 1 and 9999."
+        )
     return value
 
 
@@ -259,6 +269,11 @@ def workflow_spec(spec: WorkflowSpec) -> tuple[WorkflowSpec, list[int]]:
                     f"tasks[{index}].depends_on[{position}].condition",
                     f"{target[:64]!r} is already a dependency with another condition.",
                 )
+        if len(after) + len(normal.depends_on) > defaults.MAX_DEPENDENCIES:
+            raise InvalidArgument(
+                f"tasks[{index}].depends_on",
+                f"at most {defaults.MAX_DEPENDENCIES} dependencies.",
+            )
         graph[key] = list(after)
         checked.append(
             WorkflowTaskSpec(key=key, spec=normal, after=tuple(after.items()))
@@ -266,11 +281,11 @@ def workflow_spec(spec: WorkflowSpec) -> tuple[WorkflowSpec, list[int]]:
     try:
         order = list(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as exc:
-        cycle = list(reversed(exc.args[1]))
+        cycle = [key[:64] for key in reversed(exc.args[1])]
         raise InvalidArgument(
             "tasks",
-            "depends_on forms a cycle: "
-            + " -> ".join(cycle)
+            f"depends_on forms a cycle of {len(cycle) - 1} task(s): "
+            + cycle_text(cycle)
             + " (each depends on the next).",
         ) from None
     normal_spec = WorkflowSpec(

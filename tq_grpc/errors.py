@@ -43,12 +43,25 @@ def status_of(exc: errors.TaskQueueError) -> grpc.StatusCode:
     return grpc.StatusCode.UNKNOWN
 
 
+MAX_DETAILS_CHARS = 2000
+
+
+def bounded(message: str) -> str:
+    """Shorten a message to fit status details (gRPC metadata is capped)."""
+    if len(message) <= MAX_DETAILS_CHARS:
+        return message
+    keep = MAX_DETAILS_CHARS // 2
+    left_out = len(message) - 2 * keep
+    return f"{message[:keep]} … ({left_out} characters left out) … {message[-keep:]}"
+
+
 async def _abort(
     context: grpc.aio.ServicerContext, method: str, exc: BaseException
 ) -> None:
     if isinstance(exc, errors.TaskQueueError):
-        logger.info("%s refused: %s", method, exc)
-        await context.abort(status_of(exc), str(exc))
+        message = bounded(str(exc))
+        logger.info("%s refused: %s", method, message)
+        await context.abort(status_of(exc), message)
     if isinstance(exc, pykka.ActorDeadError):
         logger.warning("%s: the server is shutting down", method)
         await context.abort(grpc.StatusCode.UNAVAILABLE, "The server is shutting down.")

@@ -21,7 +21,12 @@ from tq_rest.errors import from_rpc
 Reply = TypeVar("Reply")
 
 CALL_TIMEOUT_SECONDS = 60.0
-CHANNEL_OPTIONS = [("grpc.enable_http_proxy", 0)]
+# Answers can be large (a 10,000-task workflow with its edges is ~5 MB); the
+# server sends up to 64 MiB.
+CHANNEL_OPTIONS = [
+    ("grpc.enable_http_proxy", 0),
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+]
 
 
 class Backend:

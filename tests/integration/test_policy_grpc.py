@@ -15,8 +15,11 @@ import grpc
 
 from tests.integration.polling import (
     TERMINAL,
+    code_of,
     create_task,
+    details_of,
     get_task,
+    rpc_error,
     seconds,
     timestamp_in,
     wait_for_status,
@@ -297,3 +300,24 @@ def _alive(pid: int) -> bool:
         return stat.read_text().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_started_event_carries_no_exit_code_of_an_earlier_attempt(
+    shared_server: ServerProcess,
+) -> None:
+    task = create_task(shared_server, "flaky", "exit 7", max_retries=1)
+    wait_settled(shared_server, task.id)
+
+    started = [e for e in history(shared_server, task.id) if e.to_status == RUNNING]
+
+    assert len(started) == 2
+    assert not any(e.HasField("exit_code") for e in started)
+
+
+def test_oversized_environment_names_are_refused(shared_server: ServerProcess) -> None:
+    error = rpc_error(
+        lambda: create_task(shared_server, "t", "true", env={"x" * 300: "1"})
+    )
+
+    assert code_of(error) == grpc.StatusCode.INVALID_ARGUMENT
+    assert details_of(error).startswith("env:")

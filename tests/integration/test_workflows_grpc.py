@@ -374,3 +374,65 @@ def test_the_created_workflow_says_what_its_tasks_wait_for(
     blocked = by_key(workflow)["b"].blocked_by
 
     assert blocked.startswith(f"waiting for dependency {by_key(workflow)['a'].id} (a)")
+
+
+def test_an_idempotency_key_already_used_is_refused_in_a_workflow(
+    shared_server: ServerProcess,
+) -> None:
+    srv = shared_server
+    keyed = item("a", "true", idempotency_key="wf-key-1")
+    create(srv, keyed)
+
+    again = rpc_error(lambda: create(srv, keyed))
+    twice = rpc_error(
+        lambda: create(
+            srv,
+            item("a", "true", idempotency_key="wf-key-2"),
+            item("b", "true", idempotency_key="wf-key-2"),
+        )
+    )
+
+    assert code_of(again) == grpc.StatusCode.ALREADY_EXISTS
+    assert details_of(again).startswith("tasks[0].idempotency_key:")
+    assert code_of(twice) == grpc.StatusCode.INVALID_ARGUMENT
+    assert details_of(twice).startswith("tasks[1].idempotency_key:")
+
+
+def test_a_one_task_workflow_names_the_task_in_errors(
+    shared_server: ServerProcess,
+) -> None:
+    missing = tasks_pb2.Dependency(task_id="00000000-0000-4000-8000-000000000000")
+
+    error = rpc_error(
+        lambda: create(shared_server, item("a", "true", depends_on=[missing]))
+    )
+
+    assert details_of(error).startswith("tasks[0].depends_on[0].task_id:")
+
+
+def test_a_workflow_task_is_held_to_the_dependency_limit(
+    shared_server: ServerProcess,
+) -> None:
+    items = [item(f"k{i}") for i in range(1001)]
+    items.append(item("join", "true", *[f"k{i}" for i in range(1001)]))
+
+    error = rpc_error(lambda: create(shared_server, *items))
+
+    assert details_of(error).startswith("tasks[1001].depends_on:")
+
+
+def test_retrying_a_workflow_whose_only_cancel_was_a_skipped_branch_is_refused(
+    shared_server: ServerProcess,
+) -> None:
+    workflow = create(
+        shared_server, item("work", "true"), item("on-fail", "true", ("work", FAILURE))
+    )
+    wait_workflow(shared_server, workflow.id)
+
+    error = rpc_error(
+        lambda: shared_server.workflows.RetryWorkflow(
+            WF.RetryWorkflowRequest(id=workflow.id)
+        )
+    )
+
+    assert code_of(error) == grpc.StatusCode.FAILED_PRECONDITION

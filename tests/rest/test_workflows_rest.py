@@ -375,3 +375,40 @@ def test_unknown_workflows_are_404(client: httpx.Client) -> None:
     for response in answers:
         assert response.status_code == 404, response.text
         assert error_of(response)["code"] == "not_found"
+
+
+def test_a_workflow_with_forty_thousand_edges_is_served_whole(
+    client: httpx.Client,
+) -> None:
+    tasks: list[dict[str, Any]] = []
+    for layer in range(5):
+        for index in range(100):
+            task: dict[str, Any] = {"key": f"{layer}-{index}"}
+            if layer:
+                task["depends_on"] = [f"{layer - 1}-{j}" for j in range(100)]
+            else:
+                task["start_after"] = "2099-01-01T00:00:00Z"
+            tasks.append(task)
+
+    created = client.post("/workflows", json={"name": "wide", "tasks": tasks})
+
+    assert created.status_code == 201, created.text[:500]
+    assert len(created.json()["edges"]) == 40_000
+    workflow_id = created.json()["id"]
+    read = client.get(f"/workflows/{workflow_id}")
+    assert read.status_code == 200
+    assert len(read.json()["tasks"]) == 500
+    cancelled = client.post(f"/workflows/{workflow_id}/cancel", json={})
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+
+
+def test_a_long_cycle_is_named_briefly(client: httpx.Client) -> None:
+    ring = [{"key": f"k{i}", "depends_on": [f"k{(i + 1) % 5000}"]} for i in range(5000)]
+
+    answer = client.post("/workflows", json={"name": "ring", "tasks": ring})
+
+    assert answer.status_code == 422
+    message = answer.json()["error"]["message"]
+    assert "depends_on forms a cycle of 5000 task(s)" in message
+    assert len(message) < 1000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import orjson
 
 from tq_actors.models import (
@@ -106,3 +108,17 @@ def decode_workflow(raw: bytes) -> Workflow:
     data["keys"] = tuple(data["keys"])
     data["task_ids"] = tuple(data["task_ids"])
     return Workflow(**data)
+
+
+class TaskBrief(NamedTuple):
+    """The fields a workflow's status is derived from."""
+
+    status: TaskStatus
+    attempt: int
+    status_reason: str
+
+
+def decode_brief(raw: bytes) -> TaskBrief:
+    """Deserialize only what a workflow's status needs (a list reads many)."""
+    data = orjson.loads(raw)
+    return TaskBrief(TaskStatus(data["status"]), data["attempt"], data["status_reason"])
