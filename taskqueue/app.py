@@ -26,6 +26,7 @@ import uvicorn
 from tq_actors import RocksStore, SystemConfig, TaskQueueSystem
 from tq_grpc.server import BindError, add_services, bind_server
 from tq_grpc.settings import Settings, SettingsError, dialable_host, load_settings
+from tq_mcp import add_mcp_route, close_mcp_streams
 from tq_rest import close_streams, create_app
 
 logger = logging.getLogger(__name__)
@@ -142,7 +143,9 @@ async def _serve_until_signalled(
     grpc_target: str,
 ) -> int:
     try:
-        http = _http_server(settings, grpc_target=grpc_target)
+        http = _http_server(
+            settings, grpc_target=grpc_target, port=http_socket.getsockname()[1]
+        )
     except Exception:
         logger.exception("Task queue: the HTTP adapter could not be built")
         await server.stop(None)
@@ -163,6 +166,7 @@ async def _serve_until_signalled(
     await stop.wait()
     logger.info("Task queue: stopping")
     close_streams(http.config.app)
+    close_mcp_streams(http.config.app)
     http.should_exit = True
     await serving_http
     await server.stop(SHUTDOWN_GRACE_SECONDS)
@@ -194,8 +198,17 @@ class _HttpServer(uvicorn.Server):
         yield
 
 
-def _http_server(settings: Settings, *, grpc_target: str) -> uvicorn.Server:
+def _http_server(settings: Settings, *, grpc_target: str, port: int) -> uvicorn.Server:
     app = create_app(grpc_target=grpc_target, settings=settings)
+    # MCP at /mcp of the same app: its API-key guard and limits cover it.
+    add_mcp_route(
+        app,
+        grpc_target=grpc_target,
+        api_key=settings.api_key,
+        host=settings.host,
+        port=port,
+        log_level=settings.log_level,
+    )
     config = uvicorn.Config(
         app,
         loop="asyncio",

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import click
 
-from taskqueue.cli import projects, server, tasks, workflows
+from taskqueue.cli import mcp, projects, server, tasks, workflows
 from taskqueue.cli.options import CliState, ExitCode, global_options
 from taskqueue.errors import TaskQueueError
 
@@ -43,6 +43,7 @@ cli.add_command(tasks.tasks)
 cli.add_command(projects.projects)
 cli.add_command(workflows.workflows)
 cli.add_command(server.server)
+cli.add_command(mcp.mcp)
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911
