@@ -105,7 +105,10 @@ def guide(task: Task, threshold: float, required: int) -> DevelopmentGuide:
     """Short instructions for the current phase and the call that progresses it."""
     development = task.development
     assert development is not None
-    gates = unmet_gates(task, threshold, required)
+    # An ended workflow has no gate left to meet; advancing it is refused
+    # with "reopen it first" all the same.
+    ended = development.phase.ended
+    gates = [] if ended else unmet_gates(task, threshold, required)
     text, call = _instructions(task, development, threshold, required, gates)
     return DevelopmentGuide(
         coverage_threshold=threshold,
