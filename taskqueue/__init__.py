@@ -4,7 +4,10 @@
 
     with TaskQueueClient("http://localhost:16080") as client:
         task = client.create_task(name="hello", command="echo hello")
-        print(client.wait(task.id).status)
+        print(client.wait(task.id, timeout=30).status)  # completed
+
+See docs/sdk.md: every call, iterators over pages, streams, the development
+workflow, errors, timeouts and retries.
 
 Importing this package loads only the client side; the server is assembled
 by ``task-queue serve``.
@@ -16,6 +19,9 @@ from taskqueue.errors import (
     AuthenticationError,
     ConflictError,
     ConnectionError,
+    InvalidProjectIdError,
+    InvalidTaskIdError,
+    InvalidWorkflowIdError,
     NotFoundError,
     ProjectNotFoundError,
     TaskNotFoundError,
@@ -23,12 +29,15 @@ from taskqueue.errors import (
     ValidationError,
 )
 from taskqueue.models import (
+    AiReview,
     Dependency,
+    DevelopmentWorkflow,
     Ping,
     Project,
     Stats,
     Task,
     TaskEvent,
+    TestRun,
     Workflow,
     WorkflowEdge,
     WorkflowProgress,
@@ -36,11 +45,16 @@ from taskqueue.models import (
 )
 
 __all__ = [
+    "AiReview",
     "AsyncTaskQueueClient",
     "AuthenticationError",
     "ConflictError",
     "ConnectionError",
     "Dependency",
+    "DevelopmentWorkflow",
+    "InvalidProjectIdError",
+    "InvalidTaskIdError",
+    "InvalidWorkflowIdError",
     "NotFoundError",
     "Ping",
     "Project",
@@ -51,6 +65,7 @@ __all__ = [
     "TaskNotFoundError",
     "TaskQueueClient",
     "TaskQueueError",
+    "TestRun",
     "ValidationError",
     "Workflow",
     "WorkflowEdge",

@@ -6,6 +6,10 @@
     │   └── ProjectNotFoundError    "Project <id> not found."
     ├── ValidationError         INVALID_ARGUMENT, OUT_OF_RANGE; a bad server URL
     │                           or workflow document, a naive start_after
+    │   (an id that is not a UUID names nothing: INVALID_ARGUMENT about the
+    │   ``id`` of the object a call is about raises InvalidTaskIdError,
+    │   InvalidProjectIdError or InvalidWorkflowIdError, which are both the
+    │   matching NotFoundError and a ValidationError)
     ├── ConflictError           FAILED_PRECONDITION (e.g. deleting a task others
     │                           depend on), ALREADY_EXISTS, ABORTED
     ├── AuthenticationError     UNAUTHENTICATED, PERMISSION_DENIED
@@ -52,7 +56,7 @@ class NotFoundError(TaskQueueError):
     @property
     def id(self) -> str | None:
         """Return the id the server named, when its message names one."""
-        found = self._pattern.match(self.message)
+        found = self._pattern.match(self.message) or MALFORMED_ID.match(self.details)
         return found["id"] if found else None
 
 
@@ -66,6 +70,18 @@ class ProjectNotFoundError(NotFoundError):
 
 class ValidationError(TaskQueueError, ValueError):
     """A request field, or the server URL, has a value that cannot be used."""
+
+
+class InvalidTaskIdError(TaskNotFoundError, ValidationError):
+    """The task id given is not a UUID, so no task has it (INVALID_ARGUMENT)."""
+
+
+class InvalidProjectIdError(ProjectNotFoundError, ValidationError):
+    """The project id given is not a UUID, so no project has it."""
+
+
+class InvalidWorkflowIdError(NotFoundError, ValidationError):
+    """The workflow id given is not a UUID, so no workflow has it."""
 
 
 class ConflictError(TaskQueueError):
@@ -104,9 +120,35 @@ STATUS_TO_ERROR: dict[grpc.StatusCode, type[TaskQueueError]] = {
 }
 
 
-def error_class(code: grpc.StatusCode, details: str = "") -> type[TaskQueueError]:
-    """Return the exception class for a status and its details."""
+# The server's answer to an id that is not a UUID: "id: 'x' is not a UUID."
+MALFORMED_ID = re.compile(
+    r"^(?:id|task_id): (?P<quote>['\"])(?P<id>.*)(?P=quote) is not a UUID\.$"
+)
+
+# What a call is about -> the error for an id of it that is not a UUID.
+MALFORMED_ID_ERRORS: dict[str, type[TaskQueueError]] = {
+    "task": InvalidTaskIdError,
+    "project": InvalidProjectIdError,
+    "workflow": InvalidWorkflowIdError,
+}
+
+
+def error_class(
+    code: grpc.StatusCode, details: str = "", subject: str | None = None
+) -> type[TaskQueueError]:
+    """Return the exception class for a status and its details.
+
+    ``subject`` names what the call is about ("task", "project",
+    "workflow"), so that an id of it which is not a UUID can be reported as
+    that object not found; None for calls about no one object.
+    """
     cls = STATUS_TO_ERROR.get(code, TaskQueueError)
+    if (
+        cls is ValidationError
+        and subject in MALFORMED_ID_ERRORS
+        and MALFORMED_ID.match(details)
+    ):
+        return MALFORMED_ID_ERRORS[subject]
     if cls is TaskNotFoundError and details.startswith("Project "):
         return ProjectNotFoundError
     if cls is TaskNotFoundError and details.startswith("Workflow "):
@@ -114,16 +156,19 @@ def error_class(code: grpc.StatusCode, details: str = "") -> type[TaskQueueError
     return cls
 
 
-def from_rpc_error(error: grpc.RpcError, *, target: str) -> TaskQueueError:
+def from_rpc_error(
+    error: grpc.RpcError, *, target: str, subject: str | None = None
+) -> TaskQueueError:
     """Translate a failed gRPC call into the matching TaskQueueError.
 
     Args:
         error: The exception grpc raised; calls raise a ``grpc.Call`` too.
         target: The host:port dialled, named in connection errors.
+        subject: What the call is about; see ``error_class``.
     """
     code = _code_of(error)
     details = _details_of(error) or code.name.lower().replace("_", " ")
-    cls = error_class(code, details)
+    cls = error_class(code, details, subject)
 
     message = details
     if code is grpc.StatusCode.UNAVAILABLE:

@@ -12,6 +12,7 @@ check a caller's arguments, and read a workflow document, the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypeVar, cast
 from taskqueue.errors import ValidationError
 from tq_grpc._gen import (
     common_pb2,
+    development_pb2,
     projects_pb2,
     system_pb2,
     tasks_pb2,
@@ -88,12 +90,20 @@ CONDITION: EnumCodec[tasks_pb2.DependencyCondition] = EnumCodec(
 WORKFLOW_STATUS: EnumCodec[workflows_pb2.WorkflowStatus] = EnumCodec(
     workflows_pb2.WorkflowStatus, "WORKFLOW_STATUS_", "status"
 )
+DEVELOPMENT_PHASE: EnumCodec[development_pb2.DevelopmentPhase] = EnumCodec(
+    development_pb2.DevelopmentPhase, "DEVELOPMENT_PHASE_", "phase"
+)
+REVIEW_TYPE: EnumCodec[development_pb2.ReviewType] = EnumCodec(
+    development_pb2.ReviewType, "REVIEW_TYPE_", "review_type"
+)
 
 PRIORITIES = PRIORITY.names
 TASK_STATUSES = TASK_STATUS.names
 PROJECT_STATUSES = PROJECT_STATUS.names
 CONDITIONS = CONDITION.names
 WORKFLOW_STATUSES = WORKFLOW_STATUS.names
+DEVELOPMENT_PHASES = DEVELOPMENT_PHASE.names
+REVIEW_TYPES = REVIEW_TYPE.names
 FINISHED_STATUSES = ("completed", "failed", "cancelled")
 
 
@@ -117,6 +127,140 @@ class Dependency:
 # ``(task_id, condition)`` pair, a ``{"task_id", "condition"}`` mapping or a
 # Dependency.
 DependencyLike = str | Dependency | tuple[str, str] | Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AiReview:
+    """One AI model's review of a task under the development workflow.
+
+    ``review_type`` is one of REVIEW_TYPES ("code_quality", "security", …);
+    ``score`` runs from 0 to 1; ``round`` is the review round it belongs to.
+    """
+
+    model_name: str
+    review_type: str
+    content: str
+    score: float
+    approved: bool
+    suggestions: tuple[str, ...]
+    round: int
+    created_at: datetime | None
+
+    @classmethod
+    def from_proto(cls, message: development_pb2.AiReview) -> Self:
+        """Build from a ``taskqueue.v1.AiReview``."""
+        return cls(
+            model_name=message.model_name,
+            review_type=REVIEW_TYPE.from_proto(message.review_type),
+            content=message.content,
+            score=message.score,
+            approved=message.approved,
+            suggestions=tuple(message.suggestions),
+            round=message.round,
+            created_at=_time(message, "created_at"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TestRun:
+    """The run of the task's command that entering ``testing`` started."""
+
+    __test__ = False  # not a pytest test class, whatever its name says
+
+    # The task's attempt number of that run; 0 while it has not started.
+    attempt: int
+    running: bool
+    # Set once the run has ended.
+    exit_code: int | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def from_proto(cls, message: development_pb2.TestRun) -> Self:
+        """Build from a ``taskqueue.v1.TestRun``."""
+        return cls(
+            attempt=message.attempt,
+            running=message.running,
+            exit_code=message.exit_code if message.HasField("exit_code") else None,
+            started_at=_time(message, "started_at"),
+            finished_at=_time(message, "finished_at"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DevelopmentWorkflow:
+    """A task's gated development workflow and what to do next.
+
+    ``phase`` is one of DEVELOPMENT_PHASES: planning, implementation,
+    test_creation, testing, ai_review, then completed (or failed).
+    ``instructions`` says what the current phase needs, ``next_call`` names
+    the call that makes progress now (the server's MCP tool name, e.g.
+    "set_technical_documentation", "advance_workflow_phase", "get_task" to
+    wait for the test run; empty once ended) and ``unmet_gates`` why
+    advancing would be refused now (empty when advance_phase would pass).
+    """
+
+    task_id: str
+    phase: str
+    technical_documentation_path: str | None
+    test_coverage_percentage: float | None
+    ai_review_reports: tuple[AiReview, ...]
+    review_round: int
+    # Set while in or after ``testing`` when the task has a command.
+    test_run: TestRun | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    # The gates' thresholds, from the task's project (or the defaults).
+    coverage_threshold: float
+    required_reviews: int
+    instructions: str
+    next_call: str
+    unmet_gates: tuple[str, ...]
+    # Set in ``failed``: why.
+    failure_reason: str
+
+    @property
+    def ended(self) -> bool:
+        """Return True once the workflow is completed or failed."""
+        return self.phase in ("completed", "failed")
+
+    @property
+    def approvals(self) -> tuple[str, ...]:
+        """Return the distinct models that approved in the current round."""
+        found = dict.fromkeys(
+            review.model_name
+            for review in self.ai_review_reports
+            if review.approved and review.round == self.review_round
+        )
+        return tuple(found)
+
+    @classmethod
+    def from_proto(cls, message: development_pb2.DevelopmentWorkflow) -> Self:
+        """Build from a ``taskqueue.v1.DevelopmentWorkflow``."""
+        coverage = None
+        if message.HasField("test_coverage_percentage"):
+            coverage = message.test_coverage_percentage
+        return cls(
+            task_id=message.task_id,
+            phase=DEVELOPMENT_PHASE.from_proto(message.phase),
+            technical_documentation_path=message.technical_documentation_path or None,
+            test_coverage_percentage=coverage,
+            ai_review_reports=tuple(
+                AiReview.from_proto(review) for review in message.ai_review_reports
+            ),
+            review_round=message.review_round,
+            test_run=TestRun.from_proto(message.test_run)
+            if message.HasField("test_run")
+            else None,
+            started_at=_time(message, "started_at"),
+            completed_at=_time(message, "completed_at"),
+            coverage_threshold=message.coverage_threshold,
+            required_reviews=message.required_reviews,
+            instructions=message.instructions,
+            next_call=message.next_call,
+            unmet_gates=tuple(message.unmet_gates),
+            failure_reason=message.failure_reason,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +296,8 @@ class Task:
     finished_at: datetime | None
     development_workflow: bool
     pid: int
+    # The development workflow, with its guidance, when development_workflow.
+    development: DevelopmentWorkflow | None = None
 
     @property
     def finished(self) -> bool:
@@ -190,6 +336,9 @@ class Task:
             finished_at=_time(message, "finished_at"),
             development_workflow=message.development_workflow,
             pid=message.pid,
+            development=DevelopmentWorkflow.from_proto(message.development)
+            if message.HasField("development")
+            else None,
         )
 
 
@@ -241,6 +390,8 @@ class TaskEvent:
     exit_code: int | None
     project_id: str | None
     deleted: bool
+    # For a task under the development workflow: its phase after the event.
+    phase: str | None = None
 
     @classmethod
     def from_proto(cls, message: tasks_pb2.TaskEvent) -> Self:
@@ -257,6 +408,9 @@ class TaskEvent:
             exit_code=message.exit_code if message.HasField("exit_code") else None,
             project_id=message.project_id or None,
             deleted=message.deleted,
+            phase=DEVELOPMENT_PHASE.from_proto(message.phase)
+            if message.phase
+            else None,
         )
 
 
@@ -274,6 +428,15 @@ class Stats:
     version: str
     # True while the queue is paused: nothing new is dispatched.
     paused: bool = False
+    # Counters since the server started (they restart from zero with it).
+    tasks_created_total: int = 0
+    # Attempts that ended, keyed by the lower-case final status.
+    tasks_finished_total: dict[str, int] = dataclasses.field(default_factory=dict)
+    # Run times of ended attempts: bucket upper bounds in seconds and how
+    # many runs fell in each (not cumulative; the last bucket is unbounded).
+    task_duration_bounds: tuple[float, ...] = ()
+    task_duration_counts: tuple[int, ...] = ()
+    task_duration_sum_seconds: float = 0.0
 
     @classmethod
     def from_proto(cls, message: system_pb2.GetStatsResponse) -> Self:
@@ -288,6 +451,11 @@ class Stats:
             uptime_seconds=message.uptime_seconds,
             version=message.version,
             paused=message.paused,
+            tasks_created_total=message.tasks_created_total,
+            tasks_finished_total=dict(message.tasks_finished_total),
+            task_duration_bounds=tuple(message.task_duration_bounds),
+            task_duration_counts=tuple(message.task_duration_counts),
+            task_duration_sum_seconds=message.task_duration_sum_seconds,
         )
 
 
@@ -528,6 +696,66 @@ def project_create(
         max_parallel=max_parallel,
         coverage_threshold=coverage_threshold,
         required_reviews=required_reviews,
+    )
+
+
+def project_update(
+    project_id: str,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    status: str | None = None,
+    parent_id: str | None = None,
+    tags: Iterable[str] | None = None,
+    max_parallel: int | None = None,
+    coverage_threshold: float | None = None,
+    required_reviews: int | None = None,
+) -> projects_pb2.UpdateProjectRequest:
+    """Return the ``UpdateProjectRequest`` that sets only the fields given."""
+    request = projects_pb2.UpdateProjectRequest(
+        id=project_id,
+        name=name,
+        description=description,
+        status=PROJECT_STATUS.to_proto(status) if status else None,
+        parent_id=parent_id,
+        max_parallel=max_parallel,
+        coverage_threshold=coverage_threshold,
+        required_reviews=required_reviews,
+    )
+    if tags is not None:
+        request.tags.extend(tags)
+        request.update_tags = True
+    return request
+
+
+def review_request(
+    task_id: str,
+    model_name: str,
+    review_type: str,
+    content: str,
+    score: float,
+    approved: bool,
+    suggestions: Iterable[str] | None = None,
+) -> development_pb2.AddReviewRequest:
+    """Return the ``AddReviewRequest`` of one AI model's review.
+
+    Raises:
+        ValidationError: ``review_type`` is not one of REVIEW_TYPES, or
+            ``suggestions`` is a single text rather than a list of them.
+    """
+    if isinstance(suggestions, str):
+        raise ValidationError(
+            "suggestions: expected a list of suggestions, got the text "
+            f"{suggestions[:40]!r}."
+        )
+    return development_pb2.AddReviewRequest(
+        task_id=task_id,
+        model_name=model_name,
+        review_type=REVIEW_TYPE.to_proto(review_type),
+        content=content,
+        score=score,
+        approved=approved,
+        suggestions=list(suggestions or ()),
     )
 
 

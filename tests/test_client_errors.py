@@ -14,6 +14,7 @@ from taskqueue import TaskQueueClient, errors
 from tq_grpc._gen import system_pb2, system_pb2_grpc
 
 NOT_FOUND_DETAILS = ("Task t1 not found.", "Project p1 not found.", "")
+MALFORMED_ID_DETAILS = "id: 'x' is not a UUID."
 
 
 def all_error_classes() -> set[type[errors.TaskQueueError]]:
@@ -30,9 +31,10 @@ def test_every_status_code_has_an_entry() -> None:
 
 def test_every_error_class_is_reached_by_some_status() -> None:
     reached = {
-        errors.error_class(code, details)
+        errors.error_class(code, details, subject)
         for code in grpc.StatusCode
-        for details in NOT_FOUND_DETAILS
+        for details in (*NOT_FOUND_DETAILS, MALFORMED_ID_DETAILS)
+        for subject in (None, "task", "project", "workflow")
     }
 
     assert reached | {errors.NotFoundError} == all_error_classes()
@@ -55,6 +57,26 @@ def test_statuses_map_to_their_error(
     code: grpc.StatusCode, expected: type[errors.TaskQueueError]
 ) -> None:
     assert errors.error_class(code) is expected
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("task", errors.InvalidTaskIdError),
+        ("project", errors.InvalidProjectIdError),
+        ("workflow", errors.InvalidWorkflowIdError),
+        (None, errors.ValidationError),
+    ],
+)
+def test_an_id_that_is_not_a_uuid_is_not_found_of_the_calls_subject(
+    subject: str | None, expected: type[errors.TaskQueueError]
+) -> None:
+    code = grpc.StatusCode.INVALID_ARGUMENT
+
+    assert errors.error_class(code, MALFORMED_ID_DETAILS, subject) is expected
+    assert errors.error_class(code, "name: must not be empty.", subject) is (
+        errors.ValidationError
+    )
 
 
 def test_not_found_names_the_kind_of_object_from_the_message() -> None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import click
 
 from taskqueue.cli import mcp, projects, server, tasks, workflows
+from taskqueue.cli.config import config
 from taskqueue.cli.options import CliState, ExitCode, global_options
 from taskqueue.errors import TaskQueueError
 
@@ -44,6 +45,7 @@ cli.add_command(projects.projects)
 cli.add_command(workflows.workflows)
 cli.add_command(server.server)
 cli.add_command(mcp.mcp)
+cli.add_command(config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911

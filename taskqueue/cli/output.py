@@ -24,6 +24,7 @@ from rich.text import Text
 from taskqueue.models import (
     TASK_STATUSES,
     Dependency,
+    DevelopmentWorkflow,
     Stats,
     Task,
     Workflow,
@@ -37,7 +38,7 @@ WORKFLOW_COLUMNS = ("id", "name", "status", "progress", "project_id", "created_a
 
 # Rows of a record table left out while empty; JSON and YAML keep them.
 HIDDEN_WHEN_EMPTY: dict[type, tuple[str, ...]] = {
-    Task: ("workflow_id", "blocked_by", "retry_at"),
+    Task: ("workflow_id", "blocked_by", "retry_at", "development"),
 }
 
 _STYLES = {
@@ -47,7 +48,32 @@ _STYLES = {
     "running": "cyan",
     "active": "green",
     "on_hold": "yellow",
+    "yes": "green",
 }
+
+_BOXES = {
+    "default": box.SIMPLE_HEAD,
+    "rounded": box.ROUNDED,
+    "ascii": box.ASCII,
+}
+
+
+@dataclasses.dataclass
+class Style:
+    """How tables look on a terminal; piped output is always plain."""
+
+    colors: bool = True
+    # One of settings.TABLE_STYLES; "plain" draws aligned columns everywhere.
+    table_style: str = "default"
+
+
+STYLE = Style()
+
+
+def use_style(*, colors: bool = True, table_style: str = "default") -> None:
+    """Set how tables look for the rest of this command (the CLI's settings)."""
+    STYLE.colors = colors
+    STYLE.table_style = table_style
 
 
 def to_plain(value: Any) -> Any:
@@ -109,6 +135,13 @@ def _dependency_cell(value: Dependency) -> str:
 @cell.register
 def _progress_cell(value: WorkflowProgress) -> str:
     return progress_text(value)
+
+
+@cell.register
+def _development_cell(value: DevelopmentWorkflow) -> str:
+    if value.next_call:
+        return f"{value.phase} (next: {value.next_call})"
+    return value.phase
 
 
 @cell.register
@@ -234,6 +267,23 @@ def emit_workflow(
         )
 
 
+def emit_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    file: TextIO | None = None,
+    terminal: bool | None = None,
+) -> None:
+    """Print rows of cell texts under a header."""
+    _emit_table(
+        list(headers),
+        [list(row) for row in rows],
+        file=file,
+        terminal=terminal,
+        header=True,
+    )
+
+
 def progress_text(progress: WorkflowProgress) -> str:
     """Return e.g. "3/5 ended (2 completed, 1 failed), 1 running, 1 waiting"."""
     text = f"{progress.ended}/{progress.total} ended"
@@ -317,6 +367,13 @@ def metric_pairs(stats: Stats) -> list[tuple[str, Any]]:
         ("running", stats.running),
         ("slots", stats.slots),
         ("uptime_seconds", round(stats.uptime_seconds, 3)),
+        # Since the server started.
+        ("tasks_created_since_start", stats.tasks_created_total),
+        *(
+            (f"runs_{name}_since_start", count)
+            for name, count in sorted(stats.tasks_finished_total.items())
+        ),
+        ("run_seconds_since_start", round(stats.task_duration_sum_seconds, 3)),
     ]
 
 
@@ -361,7 +418,7 @@ def _emit_table(
     out = file or sys.stdout
     if terminal is None:
         terminal = out.isatty()
-    if terminal:
+    if terminal and STYLE.table_style != "plain":
         _rich_table(headers, rows, out, header=header)
         return
     if header:
@@ -384,20 +441,108 @@ def plain_table(rows: Sequence[Sequence[str]]) -> str:
 def _rich_table(
     headers: list[str], rows: list[list[str]], out: TextIO, *, header: bool
 ) -> None:
+    framed = STYLE.table_style in ("rounded", "ascii")
     table = Table(
-        box=box.SIMPLE_HEAD if header else None,
+        box=_BOXES.get(STYLE.table_style, box.SIMPLE_HEAD)
+        if header or framed
+        else None,
         show_header=header,
-        show_edge=False,
-        pad_edge=False,
+        show_edge=framed,
+        pad_edge=framed,
     )
+    colors = STYLE.colors
     for name in headers:
-        table.add_column(name, no_wrap=True, header_style="bold")
+        table.add_column(name, no_wrap=True, header_style="bold" if colors else "")
     for row in rows:
-        table.add_row(*(Text(text, style=_STYLES.get(text, "")) for text in row))
+        table.add_row(
+            *(Text(text, style=_STYLES.get(text, "") if colors else "") for text in row)
+        )
 
-    console = Console(file=out, highlight=False)
+    console = Console(file=out, highlight=False, no_color=not colors)
     # Ids must stay whole to be copied: let a narrow terminal wrap the
     # lines rather than have rich shorten the cells.
     natural = console.measure(table, options=console.options.update_width(10_000))
     console.width = max(console.width, natural.maximum)
     console.print(table)
+
+
+def emit_development(
+    workflow: DevelopmentWorkflow,
+    next_command: str,
+    output_format: str,
+    *,
+    file: TextIO | None = None,
+    terminal: bool | None = None,
+) -> None:
+    """Print a development workflow: where it stands, what to do, its reviews.
+
+    ``next_command`` is the command line that makes progress now (empty
+    when none does); JSON and YAML carry it as ``next_command``.
+    """
+    if output_format != "table":
+        _emit_data(
+            {**to_plain(workflow), "next_command": next_command}, output_format, file
+        )
+        return
+    out = file or sys.stdout
+    rows = [
+        ["task_id", workflow.task_id],
+        ["phase", workflow.phase],
+        ["instructions", cell(workflow.instructions)],
+    ]
+    if next_command:
+        rows.append(["next", cell(next_command)])
+    rows += [["unmet gate", cell(gate)] for gate in workflow.unmet_gates]
+    if workflow.failure_reason:
+        rows.append(["failure_reason", cell(workflow.failure_reason)])
+    rows.append(["documentation", cell(workflow.technical_documentation_path)])
+    coverage = workflow.test_coverage_percentage
+    rows.append(
+        [
+            "coverage",
+            ("not reported" if coverage is None else f"{coverage:g}%")
+            + f" (threshold {workflow.coverage_threshold:g}%)",
+        ]
+    )
+    approvals = workflow.approvals
+    reviews = f"round {workflow.review_round}: {len(approvals)} of "
+    reviews += f"{workflow.required_reviews} approvals"
+    if approvals:
+        reviews += " (" + ", ".join(cell(name) for name in approvals) + ")"
+    rows.append(["reviews", reviews])
+    rows.append(["test_run", describe_test_run(workflow)])
+    rows.append(["started_at", cell(workflow.started_at)])
+    if workflow.completed_at is not None:
+        rows.append(["completed_at", cell(workflow.completed_at)])
+    _emit_table(["field", "value"], rows, file=out, terminal=terminal, header=False)
+    if workflow.ai_review_reports:
+        print(file=out)
+        _emit_table(
+            ["round", "model", "type", "score", "approved", "suggestions"],
+            [
+                [
+                    str(review.round),
+                    cell(review.model_name),
+                    review.review_type,
+                    cell(review.score),
+                    cell(review.approved),
+                    cell(review.suggestions),
+                ]
+                for review in workflow.ai_review_reports
+            ],
+            file=out,
+            terminal=terminal,
+            header=True,
+        )
+
+
+def describe_test_run(workflow: DevelopmentWorkflow) -> str:
+    """Return e.g. "attempt 2, exited 0" for the workflow's test run."""
+    run = workflow.test_run
+    if run is None:
+        return "none yet"
+    if run.running:
+        return f"attempt {run.attempt}, running"
+    if run.exit_code is None:
+        return f"attempt {run.attempt}, did not start"
+    return f"attempt {run.attempt}, exited {run.exit_code}"

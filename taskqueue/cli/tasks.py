@@ -9,7 +9,8 @@ from datetime import datetime
 
 import click
 
-from taskqueue.cli import output
+from taskqueue.cli import output, progress
+from taskqueue.cli.dev import dev
 from taskqueue.cli.options import (
     CliState,
     ExitCode,
@@ -21,7 +22,7 @@ from taskqueue.cli.options import (
 )
 from taskqueue.client import TaskQueueClient
 from taskqueue.errors import ConflictError
-from taskqueue.models import PRIORITIES, TASK_STATUSES, Dependency
+from taskqueue.models import PRIORITIES, TASK_STATUSES, Dependency, Task
 
 _priority = click.Choice(PRIORITIES, case_sensitive=False)
 _status = click.Choice(TASK_STATUSES, case_sensitive=False)
@@ -104,6 +105,14 @@ def list_tasks(
     help=_DEPENDS_ON_HELP,
 )
 @click.option("--idempotency-key", help="Creating twice with one key makes one task.")
+@click.option(
+    "--development-workflow",
+    "--dev",
+    "development_workflow",
+    is_flag=True,
+    help="Put the task under the gated development workflow (see `tasks dev`); "
+    "its command then runs as the test run when it enters testing.",
+)
 @format_option
 @pass_state
 def create_task(
@@ -122,6 +131,7 @@ def create_task(
     tags: tuple[str, ...],
     depends_on: tuple[Dependency, ...],
     idempotency_key: str | None,
+    development_workflow: bool,
 ) -> None:
     """Create a task and print it, id first.
 
@@ -144,6 +154,7 @@ def create_task(
             retry_delay_seconds=retry_delay_seconds,
             depends_on=depends_on,
             start_after=start_after,
+            development_workflow=development_workflow,
         )
     output.emit_record(task, state.output_format)
 
@@ -318,7 +329,7 @@ def task_logs(state: CliState, task_id: str, follow: bool, offset: int) -> None:
     out = sys.stdout.buffer
     with state.client() as client:
         if follow:
-            chunks = client.follow_log(task_id, offset)
+            chunks = client.follow_logs(task_id, offset)
         else:
             chunks = _read_all(client, task_id, offset)
         for chunk in chunks:
@@ -341,8 +352,33 @@ def _read_all(client: TaskQueueClient, task_id: str, offset: int) -> Iterator[by
 @format_option
 @pass_state
 def wait_task(state: CliState, task_id: str, timeout: float | None) -> int:
-    """Wait for a task to end; exit 0 when it completed, 1 otherwise."""
-    with state.client() as client:
-        task = client.wait(task_id, timeout)
+    """Wait for a task to end; exit 0 when it completed, 1 otherwise.
+
+    On a terminal a progress line on stderr shows its status meanwhile.
+    """
+    with (
+        state.client() as client,
+        progress.progress(state.show_progress) as line,
+    ):
+
+        def seen(task: Task) -> None:
+            line.update(task_progress(task))
+
+        task = client.wait(
+            task_id, timeout, on_change=seen, poll_interval=state.poll_interval
+        )
     output.emit_record(task, state.output_format)
     return ExitCode.OK if task.status == "completed" else ExitCode.ERROR
+
+
+def task_progress(task: Task) -> str:
+    """Return the progress line of a task, e.g. "build: running (attempt 2)"."""
+    text = f"{task.name}: {task.status}"
+    if task.attempt > 1:
+        text += f" (attempt {task.attempt})"
+    if task.blocked_by:
+        text += f" - {task.blocked_by}"
+    return text
+
+
+tasks.add_command(dev)

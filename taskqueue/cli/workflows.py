@@ -10,7 +10,7 @@ from typing import Any, TextIO
 import click
 import yaml
 
-from taskqueue.cli import output
+from taskqueue.cli import output, progress
 from taskqueue.cli.options import CliState, ExitCode, format_option, pass_state
 from taskqueue.errors import ValidationError
 from taskqueue.models import Workflow, workflow_create
@@ -110,18 +110,29 @@ def retry_workflow(state: CliState, workflow_id: str) -> None:
 def wait_workflow(state: CliState, workflow_id: str, timeout: float | None) -> int:
     """Wait for a workflow to end; exit 0 when it completed, 1 otherwise.
 
-    Progress counts go to stderr as they change; the workflow is printed
-    at the end.
+    On a terminal a progress line on stderr shows the counts per status
+    meanwhile; the workflow is printed at the end.
     """
-    with state.client() as client:
-        workflow = client.wait_workflow(workflow_id, timeout, on_change=_progress)
+    with (
+        state.client() as client,
+        progress.progress(state.show_progress) as line,
+    ):
+
+        def seen(workflow: Workflow) -> None:
+            line.update(workflow_progress(workflow))
+
+        workflow = client.wait_workflow(
+            workflow_id, timeout, on_change=seen, poll_interval=state.poll_interval
+        )
     output.emit_workflow(workflow, state.output_format)
     return ExitCode.OK if workflow.status == "completed" else ExitCode.ERROR
 
 
-def _progress(workflow: Workflow) -> None:
-    text = output.progress_text(workflow.progress)
-    click.echo(f"{workflow.status}: {text}", err=True)
+def workflow_progress(workflow: Workflow) -> str:
+    """Return e.g. "build: running: 1/2 ended (1 completed), 1 waiting"."""
+    return f"{workflow.name}: {workflow.status}: " + output.progress_text(
+        workflow.progress
+    )
 
 
 def read_document(source: TextIO) -> Mapping[str, Any]:

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from taskqueue.cli import options
+from taskqueue.cli.settings import SETTINGS
 from tests.cli.fakes import FakeBackend
+
+
+@pytest.fixture(autouse=True)
+def _private_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Keep every test off the real ~/.config and the CLI's own variables."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    for setting in SETTINGS:
+        monkeypatch.delenv(setting.env, raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return home
 
 
 @pytest.fixture
@@ -16,8 +32,6 @@ def backend(monkeypatch: pytest.MonkeyPatch) -> FakeBackend:
     """Make every command's client a fake that answers from a script."""
     fake = FakeBackend()
     monkeypatch.setattr(options, "TaskQueueClient", fake.connect)
-    for name in ("TASK_QUEUE_SERVER_URL", "TASK_QUEUE_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
     return fake
 
 

@@ -93,12 +93,19 @@ class FakeBackend:
         default_factory=list
     )
     connections: list[dict[str, Any]] = field(default_factory=list)
+    options: list[dict[str, Any]] = field(default_factory=list)
 
     def connect(
-        self, url: str | None = None, *, timeout: float = 30, api_key: str | None = None
+        self,
+        url: str | None = None,
+        *,
+        timeout: float = 30,
+        api_key: str | None = None,
+        retries: int = 3,
     ) -> FakeClient:
         """Stand in for the TaskQueueClient constructor."""
         self.connections.append({"url": url, "api_key": api_key})
+        self.options.append({"timeout": timeout, "retries": retries})
         return FakeClient(self)
 
     def last_call(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:

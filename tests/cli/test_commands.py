@@ -164,8 +164,10 @@ def test_wait_exits_0_only_when_the_task_completed(
 
     code, out, _ = run(capsys, "tasks", "wait", TASK_ID, "--timeout", "2.5")
 
+    name, args, kwargs = backend.last_call()
     assert code == expected
-    assert backend.last_call() == ("wait", (TASK_ID, 2.5), {})
+    assert (name, args) == ("wait", (TASK_ID, 2.5))
+    assert kwargs["poll_interval"] == 1.0
     assert ["status", status] in [line.split() for line in out.splitlines()]
 
 
@@ -195,7 +197,7 @@ def test_logs_pass_raw_bytes_through(
 def test_logs_follow_streams_every_chunk(
     backend: FakeBackend, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
-    backend.answers["follow_log"] = iter([b"one ", b"two\n"])
+    backend.answers["follow_logs"] = iter([b"one ", b"two\n"])
 
     code = main(["tasks", "logs", TASK_ID, "--follow"])
 

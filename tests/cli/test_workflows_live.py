@@ -90,7 +90,7 @@ def test_the_example_workflow_runs_in_dependency_order_and_completes(
     code, out, err = cli("workflows", "wait", created["id"], "--timeout", WAIT)
 
     assert code == 0, (out, err)
-    assert "completed: 6/6 ended" in err
+    assert err == ""  # no progress display when stderr is not a terminal
     assert ["status", "completed"] in [line.split() for line in out.splitlines()]
     workflow = get(cli, created["id"])
     tasks = tasks_by_key(workflow)
@@ -140,7 +140,7 @@ def test_a_failing_branch_fails_the_wait_and_cancels_its_dependents(
     code, out, err = cli("workflows", "wait", created["id"], "--timeout", WAIT)
 
     assert code == 1, (out, err)
-    assert "failed: 4/4 ended" in err
+    assert err == ""  # no progress display when stderr is not a terminal
     workflow = get(cli, created["id"])
     tasks = tasks_by_key(workflow)
     assert workflow["status"] == "failed"
