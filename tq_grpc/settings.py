@@ -69,7 +69,11 @@ _SOURCES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("runner", "kill_grace_seconds"),
     ),
     "log_cap_bytes": (("TASK_QUEUE_LOG_CAP_BYTES",), ("runner", "log_cap_bytes")),
-    "log_level": (("TASK_QUEUE_LOG_LEVEL", "LOG_LEVEL"), ("logging", "level")),
+    # RUST_LOG is read for the seed's sake (its levels map onto ours).
+    "log_level": (
+        ("TASK_QUEUE_LOG_LEVEL", "LOG_LEVEL", "RUST_LOG"),
+        ("logging", "level"),
+    ),
     "log_format": (("TASK_QUEUE_LOG_FORMAT",), ("logging", "format")),
     "api_key": (("TASK_QUEUE_API_KEY",), ("server", "api_key")),
     "insecure": (("TASK_QUEUE_INSECURE",), ("server", "insecure")),
@@ -104,6 +108,10 @@ def load_settings(
         found = _dig(file_values, file_path)
         if found is not None:
             values[name] = (found, f"config.yml {'.'.join(file_path)}")
+    if "port" in values and "grpc_port" not in values:
+        # gRPC follows the HTTP port, as clients given an http:// URL expect.
+        raw, origin = values["port"]
+        values["grpc_port"] = (_coerce("port", raw, origin) + 1, origin)
     if "database_path" in values and "data_dir" not in values:
         raw, origin = values["database_path"]
         values["data_dir"] = (str(Path(str(raw)).parent), origin)
@@ -181,7 +189,7 @@ def _coerce(name: str, raw: Any, origin: str) -> Any:
             f"{origin}: an API key must be printable ASCII without spaces"
         )
     if name == "log_level":
-        value = value.lower()
+        value = _RUST_LEVELS.get(value.lower(), value.lower())
         if value not in ("debug", "info", "warning", "error", "critical"):
             raise SettingsError(f"{origin}: {raw!r} is not a log level")
     if name == "log_format" and value not in ("text", "json"):
@@ -189,6 +197,7 @@ def _coerce(name: str, raw: Any, origin: str) -> Any:
     return value
 
 
+_RUST_LEVELS = {"warn": "warning", "trace": "debug", "off": "critical"}
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 

@@ -93,3 +93,22 @@ def test_clients_dial_the_grpc_port(
     monkeypatch.delenv("TASK_QUEUE_GRPC_PORT", raising=False)
 
     assert client_target(url, Settings()) == target
+
+
+def test_grpc_follows_a_given_http_port() -> None:
+    settings = load_settings(environ={"TASK_QUEUE_PORT": "16081"}, config_file=None)
+
+    assert (settings.port, settings.grpc_port) == (16081, 16082)
+    both = load_settings(
+        environ={"TASK_QUEUE_PORT": "16081", "TASK_QUEUE_GRPC_PORT": "17000"}
+    )
+    assert both.grpc_port == 17000
+
+
+def test_rust_log_levels_are_understood() -> None:
+    assert load_settings(environ={"RUST_LOG": "debug"}).log_level == "debug"
+    assert load_settings(environ={"RUST_LOG": "warn"}).log_level == "warning"
+    assert (
+        load_settings(environ={"RUST_LOG": "trace", "LOG_LEVEL": "error"}).log_level
+        == "error"
+    )
