@@ -600,8 +600,11 @@ def task_spec(
     """Return the ``TaskSpec`` message for the fields a caller gives.
 
     Raises:
-        ValidationError: a dependency or ``start_after`` cannot be read.
+        ValidationError: a dependency or ``start_after`` cannot be read, or a
+            number is not a whole number in range.
     """
+    whole_numbers(timeout_seconds=timeout_seconds, max_retries=max_retries)
+    real_number("retry_delay_seconds", retry_delay_seconds)
     spec = tasks_pb2.TaskSpec(
         name=name,
         command=command,
@@ -649,6 +652,8 @@ def task_update(
         raise ValidationError(
             "start_after: give a time or clear_start_after, not both."
         )
+    whole_numbers(timeout_seconds=timeout_seconds, max_retries=max_retries)
+    real_number("retry_delay_seconds", retry_delay_seconds)
     request = tasks_pb2.UpdateTaskRequest(
         id=task_id,
         name=name,
@@ -808,6 +813,33 @@ def parse_dependency(item: DependencyLike, field: str = "depends_on") -> Depende
         _text(condition, f"{field}.condition", required=True), f"{field}.condition"
     )
     return Dependency(task_id, CONDITION.from_proto(number))
+
+
+def whole_numbers(**values: object) -> None:
+    """Refuse a value protobuf would reject with a message naming no field.
+
+    Raises:
+        ValidationError: naming the first field that is not a 32-bit integer.
+    """
+    for field, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError(f"{field}: must be a whole number, not {value!r}.")
+        if not -(2**31) <= value < 2**31:
+            raise ValidationError(f"{field}: {value} is out of range.")
+
+
+def real_number(field: str, value: object) -> None:
+    """Refuse a value that is not a number, naming the field.
+
+    Raises:
+        ValidationError: the value is not an int or a float.
+    """
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, (int, float))
+    ):
+        raise ValidationError(f"{field}: must be a number, not {value!r}.")
 
 
 def aware_time(value: datetime | str, field: str = "start_after") -> datetime:

@@ -143,7 +143,10 @@ def read_document(source: TextIO) -> Mapping[str, Any]:
     """
     name = getattr(source, "name", "-")
     name = "<stdin>" if name in ("-", "<stdin>") else click.format_filename(name)
-    text = source.read()
+    try:
+        text = source.read()
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"{name}: not UTF-8 text ({exc.reason}).") from None
     try:
         if text.lstrip().startswith("{"):
             document = json.loads(text)

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from taskqueue.cli import main
-from taskqueue.errors import ConflictError
+from taskqueue.cli.workflows import read_document
+from taskqueue.errors import ConflictError, ValidationError
 from taskqueue.models import Dependency, Stats
 from tests.cli.fakes import (
     TASK_ID,
@@ -407,3 +408,13 @@ def test_help_lists_workflows(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert code == 0
     assert "workflows" in out
+
+
+def test_a_document_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"\xff\xfename: x\n")
+
+    with bad.open() as source, pytest.raises(ValidationError) as caught:
+        read_document(source)
+
+    assert "bad.yaml: not UTF-8 text" in str(caught.value)

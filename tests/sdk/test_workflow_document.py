@@ -477,3 +477,21 @@ def test_a_missing_workflow_is_not_found_but_not_a_missing_task() -> None:
 
     assert issubclass(cls, NotFoundError)
     assert not issubclass(cls, TaskNotFoundError)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"max_retries": 2**40}, "max_retries"),
+        ({"timeout_seconds": 1.5}, "timeout_seconds"),
+        ({"timeout_seconds": True}, "timeout_seconds"),
+        ({"retry_delay_seconds": "1"}, "retry_delay_seconds"),
+    ],
+)
+def test_numbers_protobuf_would_refuse_name_their_field(
+    fields: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        task_spec(name="t", **fields)  # type: ignore[arg-type]
+
+    assert str(caught.value).startswith(f"{field}:")
