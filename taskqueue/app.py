@@ -28,6 +28,7 @@ from tq_grpc.server import BindError, add_services, bind_server
 from tq_grpc.settings import Settings, SettingsError, dialable_host, load_settings
 from tq_mcp import add_mcp_route, close_mcp_streams
 from tq_rest import close_streams, create_app
+from tq_ui import add_dashboard
 
 logger = logging.getLogger(__name__)
 
@@ -209,6 +210,8 @@ def _http_server(settings: Settings, *, grpc_target: str, port: int) -> uvicorn.
         port=port,
         log_level=settings.log_level,
     )
+    # The dashboard's mount is a catch-all: it comes after every other route.
+    add_dashboard(app, grpc_target=grpc_target, settings=settings)
     config = uvicorn.Config(
         app,
         loop="asyncio",
