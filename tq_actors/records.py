@@ -80,6 +80,8 @@ def index_ops(old: Task | None, new: Task | None) -> list[Op]:
         seq = k.u64(old.seq)
         if new is None or new.status != old.status:
             ops.append(("idx_status", k.small(old.status) + seq, None))
+            if old.project_id:
+                ops.append(("idx_project_status", project_status_key(old), None))
         if new is None or new.priority != old.priority:
             ops.append(("idx_priority", k.small(old.priority) + seq, None))
         if new is None:
@@ -92,6 +94,8 @@ def index_ops(old: Task | None, new: Task | None) -> list[Op]:
         ops.append(("tasks", raw_id, encode_task(new)))
         if old is None or new.status != old.status:
             ops.append(("idx_status", k.small(new.status) + seq, raw_id))
+            if new.project_id:
+                ops.append(("idx_project_status", project_status_key(new), raw_id))
         if old is None or new.priority != old.priority:
             ops.append(("idx_priority", k.small(new.priority) + seq, raw_id))
         if old is None:
@@ -108,3 +112,8 @@ def dependency_ops(task: Task, *, remove: bool = False) -> list[Op]:
     return [
         ("idx_dependents", k.uid(d.task_id) + raw_id, value) for d in task.depends_on
     ]
+
+
+def project_status_key(task: Task) -> bytes:
+    """Key of a task in the index by project, then status, then creation."""
+    return k.uid(task.project_id) + k.small(task.status) + k.u64(task.seq)

@@ -287,7 +287,10 @@ class TaskQueueSystem:
     ) -> tuple[list[Task], str]:
         """Return one page of tasks in creation order, and the next token."""
         project_id = validate.optional_id(project_id, "project_id")
-        if project_id:
+        if project_id and status is not None:
+            self.get_project(project_id)
+            cf, prefix = "idx_project_status", k.uid(project_id) + k.small(status)
+        elif project_id:
             self.get_project(project_id)
             cf, prefix = "idx_project", k.uid(project_id)
         elif status is not None:

@@ -65,7 +65,13 @@ from tq_actors.models import (
     WorkflowSpec,
     evolve,
 )
-from tq_actors.records import dependency_ops, index_ops, new_task, same_request
+from tq_actors.records import (
+    dependency_ops,
+    index_ops,
+    new_task,
+    project_status_key,
+    same_request,
+)
 from tq_actors.runner import RunRequest
 from tq_actors.scheduler import Entry
 from tq_actors.store import Op, Store
@@ -158,6 +164,7 @@ class TaskActor(Actor):
 
         Returns the number of tasks found running.
         """
+        self._backfill_project_status()
         last = self._store.last_key("idx_created")
         self._task_seq = k.read_u64(last) if last else 0
         raw_seq = self._store.get("meta", b"event_seq")
@@ -196,6 +203,27 @@ class TaskActor(Actor):
         assert self._runner is not None
         self._runner.tell("end_orphans", orphans)
         return Durable(len(interrupted), ticket)
+
+    def _backfill_project_status(self) -> None:
+        """Build idx_project_status for a data directory made before it existed."""
+        if self._store.get("meta", b"idx_project_status") == b"1":
+            return
+        ops: list[Op] = []
+        count = 0
+        for _, raw in self._scan_all("tasks", b""):
+            task = decode_task(raw)
+            if task.project_id:
+                ops.append(
+                    ("idx_project_status", project_status_key(task), k.uid(task.id))
+                )
+                count += 1
+            if len(ops) >= _SCAN_CHUNK:
+                self._store.commit(ops).result()
+                ops = []
+        ops.append(("meta", b"idx_project_status", b"1"))
+        self._store.commit(ops).result()
+        if count:
+            logger.info("Tasks: indexed %d task(s) by project and status", count)
 
     # -- requests -------------------------------------------------------
 

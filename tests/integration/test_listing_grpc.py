@@ -115,3 +115,46 @@ def test_a_page_size_above_1000_is_reduced_to_1000(server: ServerFactory) -> Non
     assert len(rest.tasks) == 50
     assert rest.next_page_token == ""
     assert len(default.tasks) == 50
+
+
+def test_project_and_status_together_use_their_own_index_even_on_old_data(
+    server: ServerFactory,
+) -> None:
+    from tq_actors import RocksStore
+
+    srv = server()
+    project = srv.projects.CreateProject(
+        projects_pb2.CreateProjectRequest(name="p")
+    ).project
+    specs = [tasks_pb2.TaskSpec(name=f"t{i}", project_id=project.id) for i in range(30)]
+    specs.append(tasks_pb2.TaskSpec(name="runs", command="true", project_id=project.id))
+    created = srv.tasks.BatchCreateTasks(
+        tasks_pb2.BatchCreateTasksRequest(tasks=specs)
+    ).tasks
+    wait_until(
+        lambda: (
+            srv.tasks.GetTask(tasks_pb2.GetTaskRequest(id=created[-1].id)).task.status
+            == COMPLETED
+        )
+    )
+    srv.stop()
+    # Make the data directory look as it did before the index existed.
+    store = RocksStore(srv.data_dir / "task-queue.db")
+    try:
+        keys = [key for key, _ in store.scan("idx_project_status", b"", limit=1000)]
+        store.commit(
+            [("idx_project_status", key, None) for key in keys]
+            + [("meta", b"idx_project_status", None)]
+        ).result()
+    finally:
+        store.close()
+    assert len(keys) == 31
+    srv.start()
+
+    def listed(status: int) -> list[str]:
+        pages = list_all(srv, 7, project_id=project.id, status=status)
+        return [t.name for page in pages for t in page.tasks]
+
+    assert listed(COMPLETED) == ["runs"]
+    assert listed(common_pb2.TASK_STATUS_PENDING) == [f"t{i}" for i in range(30)]
+    assert listed(common_pb2.TASK_STATUS_FAILED) == []

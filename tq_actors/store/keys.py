@@ -8,6 +8,7 @@ Column families and their keys (ids are 16 raw UUID bytes, seq 8 bytes):
     idx_status   status (1) + task seq    -> task id
     idx_priority priority (1) + task seq  -> task id
     idx_project  project id + task seq    -> task id
+    idx_project_status project id + status (1) + task seq -> task id
     idx_idem     idempotency key (UTF-8)  -> task id
     idx_dependents dependency id + dependent id -> empty
     projects     project id               -> project record
@@ -29,6 +30,7 @@ COLUMN_FAMILIES = (
     "idx_status",
     "idx_priority",
     "idx_project",
+    "idx_project_status",
     "idx_idem",
     "idx_dependents",
     "projects",
