@@ -7,6 +7,8 @@ told to do is exactly what the server will accept.
 
 from __future__ import annotations
 
+import unicodedata
+
 from tq_actors.models import (
     Development,
     DevelopmentGuide,
@@ -31,10 +33,17 @@ RETRY = "retry_task"
 CHECK = "get_task"
 
 
+def model_identity(name: str) -> str:
+    """What makes two model names the same model: case, spacing and
+    invisible characters do not count."""
+    visible = "".join(c for c in name if unicodedata.category(c) != "Cf")
+    return " ".join(visible.split()).casefold()
+
+
 def approvals(development: Development) -> set[str]:
     """Distinct models that approved in the current review round."""
     return {
-        r.model_name
+        model_identity(r.model_name)
         for r in development.reviews
         if r.approved and r.round == development.review_round
     }
@@ -51,6 +60,8 @@ def test_run_open(task: Task) -> bool:
 def run_outcome(development: Development) -> str:
     """How the last test run ended, in words."""
     run = development.test_run
+    if run is not None and run.exit_code is None and run.started_at is not None:
+        return "was interrupted (the server stopped while it ran)"
     if run is None or run.exit_code is None:
         return "could not start"
     return f"exited {run.exit_code}"

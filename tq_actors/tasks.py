@@ -320,6 +320,18 @@ class TaskActor(Actor):
             self._check_new_edges(task_id, changes.depends_on)
         if changes.clear_start_after:
             values["start_after"] = None
+        development = task.development
+        if (
+            development is not None
+            and development.phase in (Phase.TESTING, Phase.AI_REVIEW)
+            and changes.command is not None
+            and changes.command != task.command
+        ):
+            raise FailedPrecondition(
+                f"Task {task_id} is in {development.phase.label}: its command is "
+                "the test that passed or is running; a review rejection or "
+                "reopening goes back to implementation, where it can change."
+            )
         change = _Change(time.time())
         updated = evolve(task, **values, updated_at=change.now)
         change.ops.extend(index_ops(task, updated))
@@ -364,6 +376,11 @@ class TaskActor(Actor):
         task = self._lookup(task_id)
         if self._test_rerun_allowed(task):
             return self._rerun_tests(task)
+        if task.development is not None and task.development.phase.ended:
+            raise FailedPrecondition(
+                f"Task {task_id}'s development workflow is "
+                f"{task.development.phase.label}; reopen it instead of retrying."
+            )
         if not task.status.terminal:
             raise IllegalTransition(
                 task_id,

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 
 from tq_actors import defaults
+from tq_actors.devflow import model_identity
 from tq_actors.errors import InvalidArgument
 from tq_actors.graph import cycle_text
 from tq_actors.models import (
@@ -184,7 +185,7 @@ def documentation_path(value: str) -> str:
 def review(value: Review) -> Review:
     """Return a review with checked fields, or raise naming the bad one."""
     model = value.model_name.strip()
-    if not model:
+    if not model_identity(model):
         raise InvalidArgument("model_name", "must not be empty.")
     if len(model) > defaults.MAX_NAME_CHARS:
         raise InvalidArgument(

@@ -119,11 +119,11 @@ def coverage(state: CliState, task_id: str, percent: float) -> None:
 @click.option(
     "--score", type=click.FloatRange(0, 1), required=True, help="From 0 to 1."
 )
+@click.option("--approve", is_flag=True, help="The verdict: approved.")
 @click.option(
-    "--approve/--reject",
-    "approved",
-    default=None,
-    help="The verdict; a rejection sends the task back to implementation.",
+    "--reject",
+    is_flag=True,
+    help="The verdict: rejected; the task goes back to implementation.",
 )
 @click.option("--content", default="", help="The review's text.")
 @click.option(
@@ -140,7 +140,8 @@ def review(
     model_name: str,
     review_type: str,
     score: float,
-    approved: bool | None,
+    approve: bool,
+    reject: bool,
     content: str,
     content_file: click.utils.LazyFile | None,
     suggestions: tuple[str, ...],
@@ -150,8 +151,9 @@ def review(
     Approvals from the project's required number of distinct models open
     the way to completed.
     """
-    if approved is None:
-        raise click.UsageError("Give the verdict: --approve or --reject.")
+    if approve == reject:
+        raise click.UsageError("Give the verdict: --approve or --reject (one).")
+    approved = approve
     if content_file is not None:
         if content:
             raise click.UsageError("Give --content or --content-file, not both.")

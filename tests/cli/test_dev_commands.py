@@ -290,3 +290,24 @@ def test_a_whole_workflow_through_the_command_line(
     assert (failed["phase"], failed["failure_reason"]) == ("failed", "scrapped")
     shown = cli("tasks", "dev", "show", task_id)
     assert len(shown["ai_review_reports"]) == 3
+
+
+def test_a_review_with_both_verdicts_is_a_usage_error(
+    dev_backend: FakeBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys,
+        "tasks",
+        "dev",
+        "review",
+        TASK_ID,
+        "--model",
+        "m",
+        "--score",
+        "1",
+        "--approve",
+        "--reject",
+    )
+
+    assert code == 2
+    assert "--approve or --reject" in err

@@ -305,3 +305,65 @@ def test_cancelling_the_test_run_records_its_end(shared_server: ServerProcess) -
     assert answer.development.next_call == "retry_task"
     resumed = srv.tasks.RetryTask(tasks_pb2.RetryTaskRequest(id=tid)).task
     assert resumed.development.phase == D.DEVELOPMENT_PHASE_TESTING
+
+
+def test_an_ended_workflow_is_reopened_not_retried(
+    shared_server: ServerProcess,
+) -> None:
+    srv = shared_server
+    tid = create_task(srv, "ended", development_workflow=True).id
+    dev(srv).FailDevelopment(D.FailDevelopmentRequest(task_id=tid, reason="no"))
+
+    message = refused(lambda: srv.tasks.RetryTask(tasks_pb2.RetryTaskRequest(id=tid)))
+
+    assert "reopen it instead of retrying" in message
+    assert get_task(srv, tid).status == common_pb2.TASK_STATUS_FAILED
+
+
+def test_the_command_cannot_change_once_testing_has_begun(
+    shared_server: ServerProcess,
+) -> None:
+    srv = shared_server
+    tid = create_task(srv, "tested", "true", development_workflow=True).id
+    dev(srv).SetTechnicalDocumentation(
+        D.SetTechnicalDocumentationRequest(task_id=tid, path="d.md")
+    )
+    for _ in range(3):
+        advance(srv, tid)
+    wait_until(
+        lambda: workflow(srv, tid).test_run.HasField("exit_code"),
+        what="the test run to end",
+    )
+
+    message = refused(
+        lambda: srv.tasks.UpdateTask(
+            tasks_pb2.UpdateTaskRequest(id=tid, command="exit 1")
+        )
+    )
+
+    assert "is in testing" in message
+    assert get_task(srv, tid).command == "true"
+
+
+def test_one_model_under_different_spellings_approves_once(
+    shared_server: ServerProcess,
+) -> None:
+    srv = shared_server
+    project_id = project(srv, required_reviews=2)
+    tid = create_task(srv, "r", project_id=project_id, development_workflow=True).id
+    dev(srv).SetTechnicalDocumentation(
+        D.SetTechnicalDocumentationRequest(task_id=tid, path="d.md")
+    )
+    for _ in range(3):
+        advance(srv, tid)
+    dev(srv).SetTestCoverage(
+        D.SetTestCoverageRequest(task_id=tid, coverage_percentage=95)
+    )
+    advance(srv, tid)
+
+    for spelling in ("claude", " Claude", "claude\u200b", "CLAUDE  "):
+        state = review(srv, tid, spelling)
+
+    assert "1 of 2 approving reviews" in state.unmet_gates[0]
+    error = rpc_error(lambda: review(srv, tid, "\u200b"))
+    assert code_of(error) == grpc.StatusCode.INVALID_ARGUMENT

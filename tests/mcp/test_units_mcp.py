@@ -67,3 +67,14 @@ def test_another_bind_accepts_only_its_own_address() -> None:
     guard = transport_security("10.1.2.3", 8080)
 
     assert guard.allowed_hosts == ["10.1.2.3:8080"]
+
+
+def test_a_log_slice_of_invalid_bytes_is_cut_to_fit_the_limit() -> None:
+    from tq_mcp.tools.tasks import fitting_prefix
+
+    data = b"\xc3" * 65_536
+    kept = fitting_prefix(data, len(data), 65_536)
+
+    assert len(data[:kept].decode("utf-8", "replace").encode()) <= 65_536
+    assert kept == 65_536 // 3
+    assert fitting_prefix(b"plain text", 10, 65_536) == 10

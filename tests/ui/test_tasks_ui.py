@@ -65,10 +65,11 @@ def test_every_field_of_the_dialog_reaches_the_server(
     page.get_by_test_id("create-working-dir").fill("/tmp")
     page.get_by_test_id("create-env").fill("A=1\nB=two")
     tags = page.get_by_label("Tags (Enter after each)")
-    tags.fill("alpha")
-    tags.press("Enter")
-    tags.fill("beta")
-    tags.press("Enter")
+    for tag in ("alpha", "beta"):
+        tags.fill(tag)
+        tags.press("Enter")
+        # A slow browser may still be adding the last chip: wait for it.
+        expect(page.locator(".q-chip").filter(has_text=tag)).to_be_visible()
     page.get_by_test_id("create-timeout").fill("5")
     page.get_by_test_id("create-max-retries").fill("2")
     page.get_by_test_id("create-retry-delay").fill("1.5")

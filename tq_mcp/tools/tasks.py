@@ -255,16 +255,35 @@ class TaskTools:
         data = bytes(answer.data)
         # eof: the task has ended and nothing lies beyond this slice.
         kept = len(data) if answer.eof else complete_utf8_prefix(data)
+        kept = fitting_prefix(data, kept, max_bytes)
         return models.LogSlice(
             task_id=task_id,
             offset=offset,
             next_offset=answer.next_offset - (len(data) - kept),
             size_bytes=answer.size_bytes,
-            eof=answer.eof,
+            eof=answer.eof and kept == len(data),
             truncated=answer.truncated,
             text=data[:kept].decode("utf-8", "replace"),
             encoding=LOG_ENCODING,
         )
+
+
+def fitting_prefix(data: bytes, kept: int, limit: int) -> int:
+    """Shorten a slice so that its decoded text is at most limit bytes.
+
+    Each invalid byte becomes U+FFFD (three bytes), so binary output could
+    triple the answer; the rest is left for the next read.
+    """
+    if len(data[:kept].decode("utf-8", "replace").encode()) <= limit:
+        return kept
+    low, high = 0, kept
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(data[:middle].decode("utf-8", "replace").encode()) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def complete_utf8_prefix(data: bytes) -> int:
