@@ -24,6 +24,7 @@ from tq_actors.events import EventBusActor, Subscriber
 from tq_actors.logs import LogFiles
 from tq_actors.models import (
     LogChunk,
+    Phase,
     Priority,
     Project,
     ProjectChanges,
@@ -222,9 +223,13 @@ class TaskQueueSystem:
 
     # -- the development workflow -----------------------------------------
 
-    def advance_phase(self, task_id: str) -> Future[Task]:
-        """Move a task's development workflow to its next phase."""
-        return self._tasks.ask("dev_advance", validate.task_id(task_id, "task_id"))
+    def advance_phase(
+        self, task_id: str, from_phase: Phase | None = None
+    ) -> Future[Task]:
+        """Move a task's development workflow to its next phase (from from_phase)."""
+        return self._tasks.ask(
+            "dev_advance", validate.task_id(task_id, "task_id"), from_phase
+        )
 
     def set_documentation(self, task_id: str, path: str) -> Future[Task]:
         """Record the technical documentation path of a task."""

@@ -645,11 +645,20 @@ class TaskActor(Actor):
 
     # -- the development workflow -------------------------------------------
 
-    def dev_advance(self, task_id: str) -> Durable:
-        """Move to the next phase if every gate of the current one is met."""
+    def dev_advance(self, task_id: str, from_phase: Phase | None = None) -> Durable:
+        """Move to the next phase if every gate of the current one is met.
+
+        With ``from_phase``, only from that phase: a repeated call changes
+        nothing.
+        """
         task = self._dev_task(task_id)
         development = task.development
         assert development is not None
+        if from_phase is not None and development.phase is not from_phase:
+            raise FailedPrecondition(
+                f"Task {task_id} is in {development.phase.label}, not "
+                f"{from_phase.label}: it has already been advanced; nothing changed."
+            )
         gates = devflow.unmet_gates(task, *self._gate_limits(task))
         if gates:
             raise FailedPrecondition(

@@ -267,6 +267,12 @@ class TaskUpdate(_Input):
     )
 
 
+class AdvanceRequest(_Input):
+    """Optional guard of an advance: the phase the task must be in."""
+
+    from_phase: DevelopmentPhase | None = None
+
+
 class CancelRequest(_Input):
     """Why a task or workflow is cancelled; recorded in the history."""
 

@@ -367,3 +367,33 @@ def test_one_model_under_different_spellings_approves_once(
     assert "1 of 2 approving reviews" in state.unmet_gates[0]
     error = rpc_error(lambda: review(srv, tid, "\u200b"))
     assert code_of(error) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_twenty_racing_advances_from_one_phase_move_it_once(
+    shared_server: ServerProcess,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    srv = shared_server
+    tid = create_task(srv, "raced", development_workflow=True).id
+    dev(srv).SetTechnicalDocumentation(
+        D.SetTechnicalDocumentationRequest(task_id=tid, path="d.md")
+    )
+    request = D.AdvancePhaseRequest(
+        task_id=tid, from_phase=D.DEVELOPMENT_PHASE_PLANNING
+    )
+
+    def attempt(_: int) -> bool:
+        try:
+            dev(srv).AdvancePhase(request)
+        except grpc.RpcError as exc:
+            assert exc.code() == PRECONDITION
+            assert "already been advanced" in (exc.details() or "")
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(attempt, range(20)))
+
+    assert outcomes.count(True) == 1
+    assert workflow(srv, tid).phase == D.DEVELOPMENT_PHASE_IMPLEMENTATION

@@ -511,3 +511,24 @@ def test_a_review_body_becomes_an_add_review_request() -> None:
     assert request.task_id == "t"
     assert request.review_type == D.REVIEW_TYPE_ARCHITECTURE
     assert (request.model_name, request.score, request.approved) == ("m", 0.9, True)
+
+
+def test_an_advance_from_a_phase_the_task_has_left_is_409(
+    client: httpx.Client,
+) -> None:
+    task = client.post(
+        "/tasks", json={"name": "guarded", "development_workflow": True}
+    ).json()
+    client.post(f"/tasks/{task['id']}/workflow/documentation", json={"path": "d.md"})
+
+    first = client.post(
+        f"/tasks/{task['id']}/workflow/advance", json={"from_phase": "planning"}
+    )
+    again = client.post(
+        f"/tasks/{task['id']}/workflow/advance", json={"from_phase": "planning"}
+    )
+
+    assert first.status_code == 200
+    assert first.json()["phase"] == "implementation"
+    assert again.status_code == 409
+    assert "already been advanced" in again.json()["error"]["message"]

@@ -26,17 +26,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1etaskqueue/v1/development.proto\x12\x0ctaskqueue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd3\x01\n\x08\x41iReview\x12\x12\n\nmodel_name\x18\x01 \x01(\t\x12-\n\x0breview_type\x18\x02 \x01(\x0e\x32\x18.taskqueue.v1.ReviewType\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\x12\r\n\x05score\x18\x04 \x01(\x01\x12\x10\n\x08\x61pproved\x18\x05 \x01(\x08\x12\x13\n\x0bsuggestions\x18\x06 \x03(\t\x12\r\n\x05round\x18\x07 \x01(\x05\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb2\x01\n\x07TestRun\x12\x0f\n\x07\x61ttempt\x18\x01 \x01(\x05\x12\x0f\n\x07running\x18\x02 \x01(\x08\x12\x16\n\texit_code\x18\x03 \x01(\x05H\x00\x88\x01\x01\x12.\n\nstarted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x0c\n\n_exit_code\"\x9f\x04\n\x13\x44\x65velopmentWorkflow\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12-\n\x05phase\x18\x02 \x01(\x0e\x32\x1e.taskqueue.v1.DevelopmentPhase\x12$\n\x1ctechnical_documentation_path\x18\x03 \x01(\t\x12%\n\x18test_coverage_percentage\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x31\n\x11\x61i_review_reports\x18\x05 \x03(\x0b\x32\x16.taskqueue.v1.AiReview\x12\x14\n\x0creview_round\x18\x06 \x01(\x05\x12\'\n\x08test_run\x18\x07 \x01(\x0b\x32\x15.taskqueue.v1.TestRun\x12.\n\nstarted_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12\x63overage_threshold\x18\n \x01(\x01\x12\x18\n\x10required_reviews\x18\x0b \x01(\x05\x12\x14\n\x0cinstructions\x18\x0c \x01(\t\x12\x11\n\tnext_call\x18\r \x01(\t\x12\x13\n\x0bunmet_gates\x18\x0e \x03(\t\x12\x16\n\x0e\x66\x61ilure_reason\x18\x0f \x01(\tB\x1b\n\x19_test_coverage_percentage\"0\n\x1dGetDevelopmentWorkflowRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\"U\n\x1eGetDevelopmentWorkflowResponse\x12\x33\n\x08workflow\x18\x01 \x01(\x0b\x32!.taskqueue.v1.DevelopmentWorkflow\"&\n\x13\x41\x64vancePhaseRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\"K\n\x14\x41\x64vancePhaseResponse\x12\x33\n\x08workflow\x18\x01 \x01(\x0b\x32!.taskqueue.v1.DevelopmentWorkflow\"A\n SetTechnicalDocumentationRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\"X\n!SetTechnicalDocumentationResponse\x12\x33\n\x08workflow\x18\x01 \x01(\x0b\x32!.taskqueue.v1.DevelopmentWorkflow\"F\n\x16SetTestCoverageRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x1b\n\x13\x63overage_percentage\x18\x02 \x01(\x01\"N\n\x17SetTestCoverageResponse\x12\x33\n\x08workflow\x18\x01 \x01(\x0b\x32!.taskqueue.v1.DevelopmentWorkflow\"\xad\x01\n\x10\x41\x64\x64ReviewRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x12\n\nmodel_name\x18\x02 \x01(\t\x12-\n\x0breview_type\x18\x03 \x01(\x0e\x32\x18.taskqueue.v1.ReviewType\x12\x0f\n\x07\x63ontent\x18\x04 \x01(\t\x12\r\n\x05score\x18\x05 \x01(\x01\x12\x10\n\x08\x61pproved\x18\x06 \x01(\x08\x12\x13\n\x0bsuggestions\x18\x07 \x03(\t\"H\n\x11\x41\x64\x64ReviewResponse\x12\x33\n\x08workflow\x18\x01 \x01(\x0b\x32!.taskqueue.v1.DevelopmentWorkflow\"9\n\x16\x46\x61ilDevelopmentRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"N\n\x17\x46\x61ilDevelopmentResponse\x12\x33\n\x08workflow\x18\x01 \x01(\x0b\x32!.taskqueue.v1.DevelopmentWorkflow\"+\n\x18ReopenDevelopmentRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\"P\n\x19ReopenDevelopmentResponse\x12\x33\n\x08workflow\x18\x01 \x01(\x0b\x32!.taskqueue.v1.DevelopmentWorkflow*\x9f\x02\n\x10\x44\x65velopmentPhase\x12!\n\x1d\x44\x45VELOPMENT_PHASE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x44\x45VELOPMENT_PHASE_PLANNING\x10\x01\x12$\n DEVELOPMENT_PHASE_IMPLEMENTATION\x10\x02\x12#\n\x1f\x44\x45VELOPMENT_PHASE_TEST_CREATION\x10\x03\x12\x1d\n\x19\x44\x45VELOPMENT_PHASE_TESTING\x10\x04\x12\x1f\n\x1b\x44\x45VELOPMENT_PHASE_AI_REVIEW\x10\x05\x12\x1f\n\x1b\x44\x45VELOPMENT_PHASE_COMPLETED\x10\x06\x12\x1c\n\x18\x44\x45VELOPMENT_PHASE_FAILED\x10\x07*\xd4\x01\n\nReviewType\x12\x1b\n\x17REVIEW_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18REVIEW_TYPE_CODE_QUALITY\x10\x01\x12\x18\n\x14REVIEW_TYPE_SECURITY\x10\x02\x12\x1b\n\x17REVIEW_TYPE_PERFORMANCE\x10\x03\x12\x1d\n\x19REVIEW_TYPE_DOCUMENTATION\x10\x04\x12\x17\n\x13REVIEW_TYPE_TESTING\x10\x05\x12\x1c\n\x18REVIEW_TYPE_ARCHITECTURE\x10\x06\x32\xd2\x05\n\x12\x44\x65velopmentService\x12s\n\x16GetDevelopmentWorkflow\x12+.taskqueue.v1.GetDevelopmentWorkflowRequest\x1a,.taskqueue.v1.GetDevelopmentWorkflowResponse\x12U\n\x0c\x41\x64vancePhase\x12!.taskqueue.v1.AdvancePhaseRequest\x1a\".taskqueue.v1.AdvancePhaseResponse\x12|\n\x19SetTechnicalDocumentation\x12..taskqueue.v1.SetTechnicalDocumentationRequest\x1a/.taskqueue.v1.SetTechnicalDocumentationResponse\x12^\n\x0fSetTestCoverage\x12$.taskqueue.v1.SetTestCoverageRequest\x1a%.taskqueue.v1.SetTestCoverageResponse\x12L\n\tAddReview\x12\x1e.taskqueue.v1.AddReviewRequest\x1a\x1f.taskqueue.v1.AddReviewResponse\x12^\n\x0f\x46\x61ilDevelopment\x12$.taskqueue.v1.FailDevelopmentRequest\x1a%.taskqueue.v1.FailDevelopmentResponse\x12\x64\n\x11ReopenDevelopment\x12&.taskqueue.v1.ReopenDevelopmentRequest\x1a\'.taskqueue.v1.ReopenDevelopmentResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1etaskqueue/v1/development.proto\x12\x0ctaskqueue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd3\x01\n\x08\x41iReview\x12\x12\n\nmodel_name\x18\x01 \x01(\t\x12-\n\x0breview_type\x18\x02 \x01(\x0e\x32\x18.taskqueue.v1.ReviewType\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\x12\r\n\x05score\x18\x04 \x01(\x01\x12\x10\n\x08\x61pproved\x18\x05 \x01(\x08\x12\x13\n\x0bsuggestions\x18\x06 \x03(\t\x12\r\n\x05round\x18\x07 \x01(\x05\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb2\x01\n\x07TestRun\x12\x0f\n\x07\x61ttempt\x18\x01 \x01(\x05\x12\x0f\n\x07running\x18\x02 \x01(\x08\x12\x16\n\texit_code\x18\x03 \x01(\x05H\x00\x88\x01\x01\x12.\n\nstarted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x0c\n\n_exit_code\"\x9f\x04\n\x13\x44\x65velopmentWorkflow\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12-\n\x05phase\x18\x02 \x01(\x0e\x32\x1e.taskqueue.v1.DevelopmentPhase\x12$\n\x1ctechnical_documentation_path\x18\x03 \x01(\t\x12%\n\x18test_coverage_percentage\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x31\n\x11\x61i_review_reports\x18\x05 \x03(\x0b\x32\x16.taskqueue.v1.AiReview\x12\x14\n\x0creview_round\x18\x06 \x01(\x05\x12\'\n\x08test_run\x18\x07 \x01(\x0b\x32\x15.taskqueue.v1.TestRun\x12.\n\nstarted_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12\x63overage_threshold\x18\n \x01(\x01\x12\x18\n\x10required_reviews\x18\x0b \x01(\x05\x12\x14\n\x0cinstructions\x18\x0c \x01(\t\x12\x11\n\tnext_call\x18\r \x01(\t\x12\x13\n\x0bunmet_gates\x18\x0e \x03(\t\x12\x16\n\x0e\x66\x61ilure_reason\x18\x0f \x01(\tB\x1b\n\x19_test_coverage_percentage\"0\n\x1dGetDevelopmentWorkflowRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\"U\n\x1eGetDevelopmentWorkflowResponse\x12\x33\n\x08workflow\x18\x01 \x01(\x0b\x32!.taskqueue.v1.DevelopmentWorkflow\"Z\n\x13\x41\x64vancePhaseRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x32\n\nfrom_phase\x18\x02 \x01(\x0e\x32\x1e.taskqueue.v1.DevelopmentPhase\"K\n\x14\x41\x64vancePhaseResponse\x12\x33\n\x08workflow\x18\x01 \x01(\x0b\x32!.taskqueue.v1.DevelopmentWorkflow\"A\n SetTechnicalDocumentationRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\"X\n!SetTechnicalDocumentationResponse\x12\x33\n\x08workflow\x18\x01 \x01(\x0b\x32!.taskqueue.v1.DevelopmentWorkflow\"F\n\x16SetTestCoverageRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x1b\n\x13\x63overage_percentage\x18\x02 \x01(\x01\"N\n\x17SetTestCoverageResponse\x12\x33\n\x08workflow\x18\x01 \x01(\x0b\x32!.taskqueue.v1.DevelopmentWorkflow\"\xad\x01\n\x10\x41\x64\x64ReviewRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x12\n\nmodel_name\x18\x02 \x01(\t\x12-\n\x0breview_type\x18\x03 \x01(\x0e\x32\x18.taskqueue.v1.ReviewType\x12\x0f\n\x07\x63ontent\x18\x04 \x01(\t\x12\r\n\x05score\x18\x05 \x01(\x01\x12\x10\n\x08\x61pproved\x18\x06 \x01(\x08\x12\x13\n\x0bsuggestions\x18\x07 \x03(\t\"H\n\x11\x41\x64\x64ReviewResponse\x12\x33\n\x08workflow\x18\x01 \x01(\x0b\x32!.taskqueue.v1.DevelopmentWorkflow\"9\n\x16\x46\x61ilDevelopmentRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"N\n\x17\x46\x61ilDevelopmentResponse\x12\x33\n\x08workflow\x18\x01 \x01(\x0b\x32!.taskqueue.v1.DevelopmentWorkflow\"+\n\x18ReopenDevelopmentRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\"P\n\x19ReopenDevelopmentResponse\x12\x33\n\x08workflow\x18\x01 \x01(\x0b\x32!.taskqueue.v1.DevelopmentWorkflow*\x9f\x02\n\x10\x44\x65velopmentPhase\x12!\n\x1d\x44\x45VELOPMENT_PHASE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x44\x45VELOPMENT_PHASE_PLANNING\x10\x01\x12$\n DEVELOPMENT_PHASE_IMPLEMENTATION\x10\x02\x12#\n\x1f\x44\x45VELOPMENT_PHASE_TEST_CREATION\x10\x03\x12\x1d\n\x19\x44\x45VELOPMENT_PHASE_TESTING\x10\x04\x12\x1f\n\x1b\x44\x45VELOPMENT_PHASE_AI_REVIEW\x10\x05\x12\x1f\n\x1b\x44\x45VELOPMENT_PHASE_COMPLETED\x10\x06\x12\x1c\n\x18\x44\x45VELOPMENT_PHASE_FAILED\x10\x07*\xd4\x01\n\nReviewType\x12\x1b\n\x17REVIEW_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18REVIEW_TYPE_CODE_QUALITY\x10\x01\x12\x18\n\x14REVIEW_TYPE_SECURITY\x10\x02\x12\x1b\n\x17REVIEW_TYPE_PERFORMANCE\x10\x03\x12\x1d\n\x19REVIEW_TYPE_DOCUMENTATION\x10\x04\x12\x17\n\x13REVIEW_TYPE_TESTING\x10\x05\x12\x1c\n\x18REVIEW_TYPE_ARCHITECTURE\x10\x06\x32\xd2\x05\n\x12\x44\x65velopmentService\x12s\n\x16GetDevelopmentWorkflow\x12+.taskqueue.v1.GetDevelopmentWorkflowRequest\x1a,.taskqueue.v1.GetDevelopmentWorkflowResponse\x12U\n\x0c\x41\x64vancePhase\x12!.taskqueue.v1.AdvancePhaseRequest\x1a\".taskqueue.v1.AdvancePhaseResponse\x12|\n\x19SetTechnicalDocumentation\x12..taskqueue.v1.SetTechnicalDocumentationRequest\x1a/.taskqueue.v1.SetTechnicalDocumentationResponse\x12^\n\x0fSetTestCoverage\x12$.taskqueue.v1.SetTestCoverageRequest\x1a%.taskqueue.v1.SetTestCoverageResponse\x12L\n\tAddReview\x12\x1e.taskqueue.v1.AddReviewRequest\x1a\x1f.taskqueue.v1.AddReviewResponse\x12^\n\x0f\x46\x61ilDevelopment\x12$.taskqueue.v1.FailDevelopmentRequest\x1a%.taskqueue.v1.FailDevelopmentResponse\x12\x64\n\x11ReopenDevelopment\x12&.taskqueue.v1.ReopenDevelopmentRequest\x1a\'.taskqueue.v1.ReopenDevelopmentResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'taskqueue.v1.development_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DEVELOPMENTPHASE']._serialized_start=2102
-  _globals['_DEVELOPMENTPHASE']._serialized_end=2389
-  _globals['_REVIEWTYPE']._serialized_start=2392
-  _globals['_REVIEWTYPE']._serialized_end=2604
+  _globals['_DEVELOPMENTPHASE']._serialized_start=2154
+  _globals['_DEVELOPMENTPHASE']._serialized_end=2441
+  _globals['_REVIEWTYPE']._serialized_start=2444
+  _globals['_REVIEWTYPE']._serialized_end=2656
   _globals['_AIREVIEW']._serialized_start=82
   _globals['_AIREVIEW']._serialized_end=293
   _globals['_TESTRUN']._serialized_start=296
@@ -48,29 +48,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETDEVELOPMENTWORKFLOWRESPONSE']._serialized_start=1072
   _globals['_GETDEVELOPMENTWORKFLOWRESPONSE']._serialized_end=1157
   _globals['_ADVANCEPHASEREQUEST']._serialized_start=1159
-  _globals['_ADVANCEPHASEREQUEST']._serialized_end=1197
-  _globals['_ADVANCEPHASERESPONSE']._serialized_start=1199
-  _globals['_ADVANCEPHASERESPONSE']._serialized_end=1274
-  _globals['_SETTECHNICALDOCUMENTATIONREQUEST']._serialized_start=1276
-  _globals['_SETTECHNICALDOCUMENTATIONREQUEST']._serialized_end=1341
-  _globals['_SETTECHNICALDOCUMENTATIONRESPONSE']._serialized_start=1343
-  _globals['_SETTECHNICALDOCUMENTATIONRESPONSE']._serialized_end=1431
-  _globals['_SETTESTCOVERAGEREQUEST']._serialized_start=1433
-  _globals['_SETTESTCOVERAGEREQUEST']._serialized_end=1503
-  _globals['_SETTESTCOVERAGERESPONSE']._serialized_start=1505
-  _globals['_SETTESTCOVERAGERESPONSE']._serialized_end=1583
-  _globals['_ADDREVIEWREQUEST']._serialized_start=1586
-  _globals['_ADDREVIEWREQUEST']._serialized_end=1759
-  _globals['_ADDREVIEWRESPONSE']._serialized_start=1761
-  _globals['_ADDREVIEWRESPONSE']._serialized_end=1833
-  _globals['_FAILDEVELOPMENTREQUEST']._serialized_start=1835
-  _globals['_FAILDEVELOPMENTREQUEST']._serialized_end=1892
-  _globals['_FAILDEVELOPMENTRESPONSE']._serialized_start=1894
-  _globals['_FAILDEVELOPMENTRESPONSE']._serialized_end=1972
-  _globals['_REOPENDEVELOPMENTREQUEST']._serialized_start=1974
-  _globals['_REOPENDEVELOPMENTREQUEST']._serialized_end=2017
-  _globals['_REOPENDEVELOPMENTRESPONSE']._serialized_start=2019
-  _globals['_REOPENDEVELOPMENTRESPONSE']._serialized_end=2099
-  _globals['_DEVELOPMENTSERVICE']._serialized_start=2607
-  _globals['_DEVELOPMENTSERVICE']._serialized_end=3329
+  _globals['_ADVANCEPHASEREQUEST']._serialized_end=1249
+  _globals['_ADVANCEPHASERESPONSE']._serialized_start=1251
+  _globals['_ADVANCEPHASERESPONSE']._serialized_end=1326
+  _globals['_SETTECHNICALDOCUMENTATIONREQUEST']._serialized_start=1328
+  _globals['_SETTECHNICALDOCUMENTATIONREQUEST']._serialized_end=1393
+  _globals['_SETTECHNICALDOCUMENTATIONRESPONSE']._serialized_start=1395
+  _globals['_SETTECHNICALDOCUMENTATIONRESPONSE']._serialized_end=1483
+  _globals['_SETTESTCOVERAGEREQUEST']._serialized_start=1485
+  _globals['_SETTESTCOVERAGEREQUEST']._serialized_end=1555
+  _globals['_SETTESTCOVERAGERESPONSE']._serialized_start=1557
+  _globals['_SETTESTCOVERAGERESPONSE']._serialized_end=1635
+  _globals['_ADDREVIEWREQUEST']._serialized_start=1638
+  _globals['_ADDREVIEWREQUEST']._serialized_end=1811
+  _globals['_ADDREVIEWRESPONSE']._serialized_start=1813
+  _globals['_ADDREVIEWRESPONSE']._serialized_end=1885
+  _globals['_FAILDEVELOPMENTREQUEST']._serialized_start=1887
+  _globals['_FAILDEVELOPMENTREQUEST']._serialized_end=1944
+  _globals['_FAILDEVELOPMENTRESPONSE']._serialized_start=1946
+  _globals['_FAILDEVELOPMENTRESPONSE']._serialized_end=2024
+  _globals['_REOPENDEVELOPMENTREQUEST']._serialized_start=2026
+  _globals['_REOPENDEVELOPMENTREQUEST']._serialized_end=2069
+  _globals['_REOPENDEVELOPMENTRESPONSE']._serialized_start=2071
+  _globals['_REOPENDEVELOPMENTRESPONSE']._serialized_end=2151
+  _globals['_DEVELOPMENTSERVICE']._serialized_start=2659
+  _globals['_DEVELOPMENTSERVICE']._serialized_end=3381
 # @@protoc_insertion_point(module_scope)

@@ -128,10 +128,12 @@ class GetDevelopmentWorkflowResponse(_message.Message):
     def __init__(self, workflow: _Optional[_Union[DevelopmentWorkflow, _Mapping]] = ...) -> None: ...
 
 class AdvancePhaseRequest(_message.Message):
-    __slots__ = ("task_id",)
+    __slots__ = ("task_id", "from_phase")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_PHASE_FIELD_NUMBER: _ClassVar[int]
     task_id: str
-    def __init__(self, task_id: _Optional[str] = ...) -> None: ...
+    from_phase: DevelopmentPhase
+    def __init__(self, task_id: _Optional[str] = ..., from_phase: _Optional[_Union[DevelopmentPhase, str]] = ...) -> None: ...
 
 class AdvancePhaseResponse(_message.Message):
     __slots__ = ("workflow",)

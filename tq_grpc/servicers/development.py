@@ -7,7 +7,7 @@ from concurrent.futures import Future
 
 import grpc
 
-from tq_actors import FailedPrecondition, Task, TaskQueueSystem
+from tq_actors import FailedPrecondition, Phase, Task, TaskQueueSystem
 from tq_grpc import convert
 from tq_grpc._gen import development_pb2, development_pb2_grpc
 from tq_grpc.errors import unary
@@ -36,7 +36,8 @@ class DevelopmentServicer(development_pb2_grpc.DevelopmentServiceServicer):
         self, request: D.AdvancePhaseRequest, context: grpc.aio.ServicerContext
     ) -> D.AdvancePhaseResponse:
         """Move to the next phase once its gate is met."""
-        future = self._system.advance_phase(request.task_id)
+        from_phase = convert.enum_in(Phase, request.from_phase, "from_phase", None)
+        future = self._system.advance_phase(request.task_id, from_phase)
         return D.AdvancePhaseResponse(workflow=await self._answer(future))
 
     @unary

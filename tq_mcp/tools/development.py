@@ -7,7 +7,7 @@ instructions; these tools pass its answer on with the task it belongs to.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, Strict
 
@@ -15,6 +15,20 @@ from tq_grpc._gen import common_pb2, development_pb2, tasks_pb2
 from tq_mcp import convert, models
 from tq_mcp.arguments import ProjectId, ReviewType, TaskId, Text
 from tq_mcp.gateway import Gateway
+
+FromPhase = Annotated[
+    Literal[
+        "planning",
+        "implementation",
+        "test_creation",
+        "testing",
+        "ai_review",
+        "completed",
+        "failed",
+    ]
+    | None,
+    Field(description="Only advance from this phase (the one you saw)."),
+]
 
 DEV_ALIASES = {"path": "doc_path", "coverage_percentage": "coverage"}
 PRIORITY_ORDER = ("critical", "high", "normal", "low")
@@ -60,13 +74,23 @@ class DevelopmentTools:
         answer = await self._gateway.call(method, request, aliases=DEV_ALIASES)
         return await self._answer(answer.workflow)
 
-    async def advance_workflow_phase(self, task_id: TaskId) -> models.TaskAnswer:
+    async def advance_workflow_phase(
+        self, task_id: TaskId, from_phase: FromPhase = None
+    ) -> models.TaskAnswer:
         """Move a task to its next development phase when the gate is met;
         otherwise the error names the unmet gate. Entering testing runs the
-        task's command."""
+        task's command. Pass from_phase (the phase you saw) so that a retried
+        call cannot advance twice."""
+        phase = (
+            development_pb2.DevelopmentPhase.Value(
+                "DEVELOPMENT_PHASE_" + from_phase.upper()
+            )
+            if from_phase
+            else 0
+        )
         return await self._change(
             self._gateway.development.AdvancePhase,
-            development_pb2.AdvancePhaseRequest(task_id=task_id),
+            development_pb2.AdvancePhaseRequest(task_id=task_id, from_phase=phase),
         )
 
     async def set_technical_documentation(

@@ -56,7 +56,11 @@ async def get_development(id: ObjectId, backend: BackendDep) -> Response:
     responses=CHANGE_ERRORS,
     summary="Move to the next development phase",
 )
-async def advance_phase(id: ObjectId, backend: BackendDep) -> Response:
+async def advance_phase(
+    id: ObjectId,
+    backend: BackendDep,
+    body: Annotated[schemas.AdvanceRequest | None, Body()] = None,
+) -> Response:
     """Move to the next phase when the current phase's gate is met; 409
     naming the gate otherwise.
 
@@ -66,11 +70,17 @@ async def advance_phase(id: ObjectId, backend: BackendDep) -> Response:
     with a command, the run that entering testing started ended with exit
     code 0; leaving ai_review, approving reviews from the project's required
     number of distinct models in the current round.
+
+    With `{"from_phase": "<phase>"}` the call is refused (409) unless the
+    task is in that phase, so a retried or concurrent call advances once.
     """
+    from_phase = body.from_phase if body is not None else None
     return await _answer(
         backend,
         backend.development.AdvancePhase,
-        development_pb2.AdvancePhaseRequest(task_id=str(id)),
+        development_pb2.AdvancePhaseRequest(
+            task_id=str(id), from_phase=convert.PHASE.number(from_phase)
+        ),
     )
 
 
