@@ -29,6 +29,8 @@ from taskqueue.errors import (
     ValidationError,
 )
 from taskqueue.models import (
+    Activity,
+    ActivityMinute,
     AiReview,
     Dependency,
     DevelopmentWorkflow,
@@ -45,6 +47,8 @@ from taskqueue.models import (
 )
 
 __all__ = [
+    "Activity",
+    "ActivityMinute",
     "AiReview",
     "AsyncTaskQueueClient",
     "AuthenticationError",

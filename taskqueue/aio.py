@@ -47,6 +47,7 @@ from taskqueue.errors import from_rpc_error
 from taskqueue.models import (
     PRIORITY,
     TASK_STATUS,
+    Activity,
     DependencyLike,
     DevelopmentWorkflow,
     Ping,
@@ -722,6 +723,13 @@ class AsyncTaskQueueClient:
         """Return server-wide counts."""
         request = system_pb2.GetStatsRequest()
         return Stats.from_proto(await self._call("GetStats", request, timeout))
+
+    async def activity(
+        self, max_events: int = 50, *, timeout: float | None = None
+    ) -> Activity:
+        """Return finishes per minute over the last hour and the latest events."""
+        request = system_pb2.GetActivityRequest(max_events=max_events)
+        return Activity.from_proto(await self._call("GetActivity", request, timeout))
 
     async def health(self, service: str = "", *, timeout: float | None = None) -> str:
         """Return the standard gRPC health status, e.g. "SERVING"."""

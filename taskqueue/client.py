@@ -23,6 +23,7 @@ from taskqueue.errors import ValidationError, from_rpc_error
 from taskqueue.models import (
     PRIORITY,
     TASK_STATUS,
+    Activity,
     DependencyLike,
     DevelopmentWorkflow,
     Ping,
@@ -127,6 +128,7 @@ RPCS: dict[str, Rpc] = {
     "ReopenDevelopment": Rpc("development", TASK, idempotent=False),
     # SystemService and the standard health service
     "GetStats": Rpc("system", None, idempotent=True),
+    "GetActivity": Rpc("system", None, idempotent=True),
     "Ping": Rpc("system", None, idempotent=True),
     "PauseQueue": Rpc("system", None, idempotent=True),
     "ResumeQueue": Rpc("system", None, idempotent=True),
@@ -955,6 +957,13 @@ class TaskQueueClient:
         """Return server-wide counts."""
         response = self._call("GetStats", system_pb2.GetStatsRequest(), timeout)
         return Stats.from_proto(response)
+
+    def activity(
+        self, max_events: int = 50, *, timeout: float | None = None
+    ) -> Activity:
+        """Return finishes per minute over the last hour and the latest events."""
+        request = system_pb2.GetActivityRequest(max_events=max_events)
+        return Activity.from_proto(self._call("GetActivity", request, timeout))
 
     def health(self, service: str = "", *, timeout: float | None = None) -> str:
         """Return the standard gRPC health status, e.g. "SERVING"."""

@@ -357,6 +357,8 @@ class Project:
     required_reviews: int
     created_at: datetime | None
     updated_at: datetime | None
+    # The project's tasks per lower-case status, zeros included.
+    tasks_by_status: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_proto(cls, message: projects_pb2.Project) -> Self:
@@ -373,6 +375,7 @@ class Project:
             required_reviews=message.required_reviews,
             created_at=_time(message, "created_at"),
             updated_at=_time(message, "updated_at"),
+            tasks_by_status=dict(message.tasks_by_status),
         )
 
 
@@ -411,6 +414,45 @@ class TaskEvent:
             phase=DEVELOPMENT_PHASE.from_proto(message.phase)
             if message.phase
             else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityMinute:
+    """Tasks that reached a final status during one minute (UTC)."""
+
+    start: datetime | None
+    completed: int
+    failed: int
+    cancelled: int
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """Finishes per minute over the last hour (oldest first) and recent events.
+
+    The server keeps both in memory from its start (``since``).
+    """
+
+    minutes: tuple[ActivityMinute, ...]
+    recent_events: tuple[TaskEvent, ...]
+    since: datetime | None
+
+    @classmethod
+    def from_proto(cls, message: system_pb2.GetActivityResponse) -> Self:
+        """Build from a ``taskqueue.v1.GetActivityResponse``."""
+        return cls(
+            minutes=tuple(
+                ActivityMinute(
+                    start=_time(m, "start"),
+                    completed=m.completed,
+                    failed=m.failed,
+                    cancelled=m.cancelled,
+                )
+                for m in message.minutes
+            ),
+            recent_events=tuple(TaskEvent.from_proto(e) for e in message.recent_events),
+            since=_time(message, "since"),
         )
 
 

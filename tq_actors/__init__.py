@@ -12,6 +12,8 @@ from tq_actors.errors import (
     TaskQueueError,
 )
 from tq_actors.models import (
+    Activity,
+    ActivityMinute,
     Condition,
     Dependency,
     LogChunk,
@@ -23,6 +25,8 @@ from tq_actors.models import (
     ProjectStatus,
     Review,
     ReviewType,
+    ServerEvent,
+    ServerEventKind,
     Stats,
     Task,
     TaskChanges,
@@ -39,6 +43,8 @@ from tq_actors.store import MemoryStore, RocksStore, Store
 from tq_actors.system import SystemConfig, TaskQueueSystem
 
 __all__ = [
+    "Activity",
+    "ActivityMinute",
     "AlreadyExists",
     "Condition",
     "Dependency",
@@ -58,6 +64,8 @@ __all__ = [
     "Review",
     "ReviewType",
     "RocksStore",
+    "ServerEvent",
+    "ServerEventKind",
     "Stats",
     "Store",
     "SystemConfig",

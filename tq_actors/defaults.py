@@ -40,3 +40,7 @@ TASK_DURATION_BOUNDS_SECONDS = (
     3600,
     14400,
 )
+# The event bus keeps this many recent task events, and finishes per minute
+# for this many minutes, for GetActivity.
+RECENT_EVENTS_KEPT = 500
+ACTIVITY_MINUTES = 60

@@ -252,6 +252,44 @@ class TaskEvent:
     phase: Phase | None = None
 
 
+class ServerEventKind(IntEnum):
+    """What a server event reports; values match the wire enum."""
+
+    PROJECT_CREATED = 1
+    PROJECT_UPDATED = 2
+    PROJECT_DELETED = 3
+    QUEUE_PAUSED = 4
+    QUEUE_RESUMED = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ServerEvent:
+    """A committed change that is not a task's: a project's, or the queue's."""
+
+    kind: ServerEventKind
+    at: float
+    project_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityMinute:
+    """Tasks that reached a final status during one minute."""
+
+    start: float
+    completed: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """Finishes per minute over the last hour and the latest task events."""
+
+    minutes: tuple[ActivityMinute, ...]
+    recent_events: tuple[TaskEvent, ...]
+    since: float
+
+
 @dataclass(frozen=True, slots=True)
 class Project:
     """A group of tasks with shared limits."""

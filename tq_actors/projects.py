@@ -6,10 +6,18 @@ import dataclasses
 import logging
 import time
 import uuid
+from concurrent.futures import Future
 
 from tq_actors.actor import Actor, Durable, Handle
 from tq_actors.errors import FailedPrecondition, InvalidArgument, ProjectNotFound
-from tq_actors.models import Project, ProjectChanges, ProjectSpec, ProjectStatus
+from tq_actors.models import (
+    Project,
+    ProjectChanges,
+    ProjectSpec,
+    ProjectStatus,
+    ServerEvent,
+    ServerEventKind,
+)
 from tq_actors.scheduler import ProjectLimit
 from tq_actors.store import Op, Store
 from tq_actors.store import keys as k
@@ -21,10 +29,11 @@ logger = logging.getLogger(__name__)
 class ProjectActor(Actor):
     """Creates, changes and deletes projects; every project lives in memory."""
 
-    def __init__(self, *, store: Store, scheduler: Handle) -> None:
+    def __init__(self, *, store: Store, scheduler: Handle, bus: Handle) -> None:
         super().__init__()
         self._store = store
         self._scheduler = scheduler
+        self._bus = bus
         self._projects: dict[str, Project] = {}
         self._seq = 0
 
@@ -69,7 +78,8 @@ class ProjectActor(Actor):
         ]
         self._tell_limit(project)
         logger.info("Project %r: created", project.id)
-        return Durable(project, self._store.commit(ops))
+        kind = ServerEventKind.PROJECT_CREATED
+        return Durable(project, self._commit(ops, kind, now, project.id))
 
     def update(self, project_id: str, changes: ProjectChanges) -> Durable:
         """Change a project's fields; a new limit or hold applies at once."""
@@ -83,11 +93,14 @@ class ProjectActor(Actor):
             values["tags"] = tuple(values["tags"])
         if "parent_id" in values:
             self._check_parent(values["parent_id"], project_id)
-        updated = dataclasses.replace(project, **values, updated_at=time.time())
+        now = time.time()
+        updated = dataclasses.replace(project, **values, updated_at=now)
         self._projects[project_id] = updated
         self._tell_limit(updated)
         ops: list[Op] = [("projects", k.uid(project_id), encode_project(updated))]
-        return Durable(updated, self._store.commit(ops))
+        logger.info("Project %r: updated (%s)", project_id, ", ".join(sorted(values)))
+        ticket = self._commit(ops, ServerEventKind.PROJECT_UPDATED, now, project_id)
+        return Durable(updated, ticket)
 
     def delete(self, project_id: str, has_tasks: bool) -> Durable:
         """Delete a project without tasks or child projects."""
@@ -110,7 +123,22 @@ class ProjectActor(Actor):
             ("idx_projects", k.u64(project.seq), None),
         ]
         logger.info("Project %r: deleted", project_id)
-        return Durable(project_id, self._store.commit(ops))
+        ticket = self._commit(
+            ops, ServerEventKind.PROJECT_DELETED, time.time(), project_id
+        )
+        return Durable(project_id, ticket)
+
+    def _commit(
+        self, ops: list[Op], kind: ServerEventKind, now: float, project_id: str = ""
+    ) -> Future[None]:
+        """Commit ops; once durable, publish the change as a server event."""
+        ticket = self._store.commit(ops)
+        event = ServerEvent(kind=kind, at=now, project_id=project_id)
+        bus = self._bus
+        ticket.add_done_callback(
+            lambda t: None if t.exception() else bus.tell("publish_server", [event])
+        )
+        return ticket
 
     def count(self) -> int:
         """Return how many projects exist."""

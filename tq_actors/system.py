@@ -23,6 +23,7 @@ from tq_actors.errors import InvalidArgument, NotFound, ProjectNotFound, TaskNot
 from tq_actors.events import EventBusActor, Subscriber
 from tq_actors.logs import LogFiles
 from tq_actors.models import (
+    Activity,
     LogChunk,
     Phase,
     Priority,
@@ -91,7 +92,7 @@ class TaskQueueSystem:
         )
         self._tasks = Handle(TaskActor.start(store=store, logs=self.logs))
         self._projects = Handle(
-            ProjectActor.start(store=store, scheduler=self._scheduler)
+            ProjectActor.start(store=store, scheduler=self._scheduler, bus=self._bus)
         )
         self._scheduler.tell("bind", self._tasks)
         self._runner.tell("bind", self._tasks, self._scheduler)
@@ -352,10 +353,30 @@ class TaskQueueSystem:
         ended = task.status.terminal or not task.command
         return self.logs.read(task.id, offset, max_bytes, ended=ended)
 
-    def subscribe(self, subscriber: Subscriber) -> int:
-        """Deliver every committed event batch to subscriber. Blocks briefly."""
-        token: int = self._bus.ask("subscribe", subscriber).result()
+    def subscribe(self, subscriber: Subscriber, *, server_events: bool = False) -> int:
+        """Deliver every committed event batch to subscriber. Blocks briefly.
+
+        With server_events, project and queue changes (``ServerEvent``) too.
+        """
+        token: int = self._bus.ask("subscribe", subscriber, server_events).result()
         return token
+
+    def activity(self, max_events: int = 0) -> Activity:
+        """Return finishes per minute over the last hour and the latest events.
+
+        max_events: 0 means 50; more than 500 is cut to 500.
+        """
+        if max_events < 0:
+            raise InvalidArgument("max_events", "must not be negative.")
+        wanted = min(max_events or 50, defaults.RECENT_EVENTS_KEPT)
+        activity: Activity = self._bus.ask("activity", wanted).result()
+        return activity
+
+    def project_counts(
+        self, project_ids: Sequence[str]
+    ) -> Future[dict[str, dict[str, int]]]:
+        """Return each project's tasks per status label, counted in memory."""
+        return self._tasks.ask("project_counts", list(project_ids))
 
     def unsubscribe(self, token: int) -> None:
         """Stop delivering events to a subscriber."""

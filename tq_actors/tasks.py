@@ -54,6 +54,8 @@ from tq_actors.models import (
     Development,
     Phase,
     Review,
+    ServerEvent,
+    ServerEventKind,
     Task,
     TaskChanges,
     TaskEvent,
@@ -137,6 +139,7 @@ class TaskActor(Actor):
         self._wake_seq = 0
         self._paused = False
         self._counts: Counter[TaskStatus] = Counter()
+        self._project_counts: dict[str, Counter[TaskStatus]] = {}
         self._created_total = 0
         self._finished_total: Counter[TaskStatus] = Counter()
         self._durations = [0] * (len(defaults.TASK_DURATION_BOUNDS_SECONDS) + 1)
@@ -176,6 +179,7 @@ class TaskActor(Actor):
         self._scheduler.tell("set_paused", self._paused)
         for status in TaskStatus:
             self._counts[status] = self._count_status(status)
+        self._count_projects()
 
         change = _Change(time.time())
         interrupted: list[Task] = []
@@ -522,6 +526,13 @@ class TaskActor(Actor):
         assert self._scheduler is not None
         self._paused = paused
         ticket = self._store.commit([("meta", b"paused", b"1" if paused else b"0")])
+        kind = ServerEventKind.QUEUE_PAUSED if paused else ServerEventKind.QUEUE_RESUMED
+        event = ServerEvent(kind=kind, at=time.time())
+        assert self._bus is not None
+        bus = self._bus
+        ticket.add_done_callback(
+            lambda t: None if t.exception() else bus.tell("publish_server", [event])
+        )
         scheduler = self._scheduler
         if paused:
             scheduler.tell("set_paused", True)
@@ -529,6 +540,17 @@ class TaskActor(Actor):
             ticket.add_done_callback(lambda _: scheduler.tell("set_paused", False))
         logger.info("Queue: %s", "paused" if paused else "resumed")
         return Durable(paused, ticket)
+
+    def project_counts(self, project_ids: list[str]) -> dict[str, dict[str, int]]:
+        """Return each project's tasks per status label (zeros included)."""
+        empty: Counter[TaskStatus] = Counter()
+        return {
+            project_id: {
+                s.label: self._project_counts.get(project_id, empty)[s]
+                for s in TaskStatus
+            }
+            for project_id in project_ids
+        }
 
     def totals(self) -> Totals:
         """Return tasks per status and the counters since start-up."""
@@ -943,7 +965,7 @@ class TaskActor(Actor):
             task = evolve(task, status=TaskStatus.WAITING_FOR_DEPENDENCIES)
         self._live[task.id] = task
         self._link(task)
-        self._counts[task.status] += 1
+        self._count(task, +1)
         if task.idempotency_key:
             self._idempotency[task.idempotency_key] = task.id
             change.ops.append(
@@ -1241,7 +1263,7 @@ class TaskActor(Actor):
                 self._idempotency.pop(task.idempotency_key, None)
             for key, _ in self._store.scan("events", k.uid(task.id), limit=1 << 30):
                 change.ops.append(("events", key, None))
-            self._counts[task.status] -= 1
+            self._count(task, -1)
             self._live.pop(task.id, None)
             self._unlink(task)
             self._dispatched.discard(task.id)
@@ -1290,8 +1312,8 @@ class TaskActor(Actor):
         changed = evolve(
             task, status=status, status_reason=reason, updated_at=change.now, **values
         )
-        self._counts[task.status] -= 1
-        self._counts[status] += 1
+        self._count(task, -1)
+        self._count(changed, +1)
         change.ops.extend(index_ops(task, changed))
         change.events.append(self._event(changed, task.status, reason, change.now))
         return changed
@@ -1518,6 +1540,22 @@ class TaskActor(Actor):
         ]
         ids += [t.id for t in self._live.values() if t.project_id == project_id]
         return list(dict.fromkeys(ids))
+
+    def _count(self, task: Task, delta: int) -> None:
+        """Add delta to the counts of task's status, overall and in its project."""
+        self._counts[task.status] += delta
+        if task.project_id:
+            counts = self._project_counts.setdefault(task.project_id, Counter())
+            counts[task.status] += delta
+            if delta < 0 and not any(counts.values()):
+                del self._project_counts[task.project_id]
+
+    def _count_projects(self) -> None:
+        """Count every project's tasks per status from the project index."""
+        self._project_counts.clear()
+        for key, _ in self._scan_all("idx_project_status", b""):
+            project_id, status = k.uid_text(key[:16]), TaskStatus(key[16])
+            self._project_counts.setdefault(project_id, Counter())[status] += 1
 
     def _count_status(self, status: TaskStatus) -> int:
         return sum(1 for _ in self._scan_all("idx_status", k.small(status)))

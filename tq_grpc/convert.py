@@ -7,13 +7,14 @@ rejected here, naming the field.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import IntEnum
 from typing import TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from tq_actors import (
+    Activity,
     Condition,
     Dependency,
     InvalidArgument,
@@ -24,6 +25,7 @@ from tq_actors import (
     ProjectStatus,
     Review,
     ReviewType,
+    ServerEvent,
     Task,
     TaskChanges,
     TaskEvent,
@@ -34,7 +36,13 @@ from tq_actors import (
     WorkflowView,
 )
 from tq_actors.graph import workflow_edges
-from tq_grpc._gen import development_pb2, projects_pb2, tasks_pb2, workflows_pb2
+from tq_grpc._gen import (
+    development_pb2,
+    projects_pb2,
+    system_pb2,
+    tasks_pb2,
+    workflows_pb2,
+)
 
 E = TypeVar("E", bound=IntEnum)
 
@@ -201,6 +209,30 @@ def event_to_proto(event: TaskEvent) -> tasks_pb2.TaskEvent:
     return message
 
 
+def server_event_to_proto(event: ServerEvent) -> tasks_pb2.ServerEvent:
+    """Build the wire form of a project or queue change."""
+    return tasks_pb2.ServerEvent(
+        kind=int(event.kind), project_id=event.project_id, at=timestamp(event.at)
+    )
+
+
+def activity_to_proto(activity: Activity) -> system_pb2.GetActivityResponse:
+    """Build the answer of GetActivity."""
+    return system_pb2.GetActivityResponse(
+        minutes=[
+            system_pb2.ActivityMinute(
+                start=timestamp(m.start),
+                completed=m.completed,
+                failed=m.failed,
+                cancelled=m.cancelled,
+            )
+            for m in activity.minutes
+        ],
+        recent_events=[event_to_proto(e) for e in activity.recent_events],
+        since=timestamp(activity.since),
+    )
+
+
 def status_filter(value: int) -> TaskStatus | None:
     """Read an optional status filter."""
     return enum_in(TaskStatus, value, "status", None)
@@ -211,9 +243,12 @@ def priority_filter(value: int) -> Priority | None:
     return enum_in(Priority, value, "priority", None)
 
 
-def project_to_proto(project: Project) -> projects_pb2.Project:
-    """Build the wire form of a project."""
+def project_to_proto(
+    project: Project, tasks_by_status: Mapping[str, int] | None = None
+) -> projects_pb2.Project:
+    """Build the wire form of a project, with its task counts when given."""
     return projects_pb2.Project(
+        tasks_by_status=tasks_by_status,
         id=project.id,
         name=project.name,
         description=project.description,

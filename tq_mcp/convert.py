@@ -286,6 +286,7 @@ def project(message: projects_pb2.Project) -> models.Project:
         required_reviews=message.required_reviews,
         created_at=time_text(message, "created_at"),
         updated_at=time_text(message, "updated_at"),
+        tasks_by_status=dict(message.tasks_by_status),
     )
 
 

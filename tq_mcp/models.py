@@ -173,6 +173,10 @@ class Project(BaseModel):
     required_reviews: int
     created_at: str | None
     updated_at: str | None
+    tasks_by_status: dict[str, int] = Field(
+        default_factory=dict,
+        description="The project's tasks per lower-case status, zeros included.",
+    )
 
 
 class ProjectPage(BaseModel):

@@ -238,6 +238,7 @@ def project_json(project: projects_pb2.Project) -> dict[str, Any]:
         "required_reviews": project.required_reviews,
         "created_at": time_json(project, "created_at"),
         "updated_at": time_json(project, "updated_at"),
+        "tasks_by_status": dict(project.tasks_by_status),
     }
 
 

@@ -489,6 +489,9 @@ class Project(_Output):
     required_reviews: int
     created_at: datetime | None
     updated_at: datetime | None
+    tasks_by_status: dict[str, int] = Field(
+        description="The project's tasks per lower-case status, zeros included."
+    )
 
 
 class TaskDeleted(_Output):

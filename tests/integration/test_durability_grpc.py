@@ -46,6 +46,10 @@ def test_a_clean_restart_keeps_every_task_with_its_status_history_and_log(
     create_task(srv, "tracked", "")
     before = every_task(srv)
     history = srv.tasks.GetTaskHistory(tasks_pb2.GetTaskHistoryRequest(id=failed.id))
+    project = srv.projects.GetProject(
+        projects_pb2.GetProjectRequest(id=project.id)
+    ).project
+    assert project.tasks_by_status["completed"] == 1
 
     assert srv.stop() == 0
     srv.start()

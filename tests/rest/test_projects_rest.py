@@ -20,6 +20,7 @@ PROJECT_FIELDS = {
     "required_reviews",
     "created_at",
     "updated_at",
+    "tasks_by_status",
 }
 
 
@@ -34,6 +35,7 @@ def test_create_project_applies_defaults(client: httpx.Client) -> None:
     assert project["coverage_threshold"] == 90
     assert project["required_reviews"] == 3
     assert project["created_at"].endswith("Z")
+    assert project["tasks_by_status"]["pending"] == 0
 
 
 def test_create_project_with_every_field(client: httpx.Client) -> None:

@@ -289,6 +289,26 @@ def test_projects_change_list_their_tasks_and_go(shared_server: ServerProcess) -
     assert deleted == 1
 
 
+def test_projects_count_their_tasks_and_activity_lists_finishes(
+    shared_server: ServerProcess,
+) -> None:
+    with TaskQueueClient(shared_server.target) as client:
+        project = client.create_project("counted")
+        ran = client.create_task("ran", "exit 2", project_id=project.id)
+        client.create_task("waits", project_id=project.id)
+        client.wait(ran.id, timeout=WAIT)
+        counted = client.get_project(project.id)
+        activity = client.activity(max_events=5)
+
+    assert counted.tasks_by_status["failed"] == 1
+    assert counted.tasks_by_status["pending"] == 1
+    assert len(activity.minutes) == 60
+    assert sum(m.failed for m in activity.minutes) >= 1
+    assert len(activity.recent_events) == 5
+    assert activity.recent_events[0].seq > activity.recent_events[-1].seq
+    assert activity.since is not None
+
+
 def test_the_server_calls_answer(shared_server: ServerProcess) -> None:
     with TaskQueueClient(shared_server.target) as client:
         assert client.health() == "SERVING"

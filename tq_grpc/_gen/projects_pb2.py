@@ -28,39 +28,43 @@ from tq_grpc._gen import common_pb2 as taskqueue_dot_v1_dot_common__pb2
 from tq_grpc._gen import tasks_pb2 as taskqueue_dot_v1_dot_tasks__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1btaskqueue/v1/projects.proto\x12\x0ctaskqueue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19taskqueue/v1/common.proto\x1a\x18taskqueue/v1/tasks.proto\"\xb2\x02\n\x07Project\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12+\n\x06status\x18\x04 \x01(\x0e\x32\x1b.taskqueue.v1.ProjectStatus\x12\x11\n\tparent_id\x18\x05 \x01(\t\x12\x0c\n\x04tags\x18\x06 \x03(\t\x12\x14\n\x0cmax_parallel\x18\x07 \x01(\x05\x12\x1a\n\x12\x63overage_threshold\x18\x08 \x01(\x01\x12\x18\n\x10required_reviews\x18\t \x01(\x05\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x89\x02\n\x14\x43reateProjectRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.taskqueue.v1.ProjectStatus\x12\x11\n\tparent_id\x18\x04 \x01(\t\x12\x0c\n\x04tags\x18\x05 \x03(\t\x12\x14\n\x0cmax_parallel\x18\x06 \x01(\x05\x12\x1f\n\x12\x63overage_threshold\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12\x1d\n\x10required_reviews\x18\x08 \x01(\x05H\x01\x88\x01\x01\x42\x15\n\x13_coverage_thresholdB\x13\n\x11_required_reviews\"?\n\x15\x43reateProjectResponse\x12&\n\x07project\x18\x01 \x01(\x0b\x32\x15.taskqueue.v1.Project\"\x1f\n\x11GetProjectRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x12GetProjectResponse\x12&\n\x07project\x18\x01 \x01(\x0b\x32\x15.taskqueue.v1.Project\"<\n\x13ListProjectsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"X\n\x14ListProjectsResponse\x12\'\n\x08projects\x18\x01 \x03(\x0b\x32\x15.taskqueue.v1.Project\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x86\x03\n\x14UpdateProjectRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x30\n\x06status\x18\x04 \x01(\x0e\x32\x1b.taskqueue.v1.ProjectStatusH\x02\x88\x01\x01\x12\x16\n\tparent_id\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x0c\n\x04tags\x18\x06 \x03(\t\x12\x13\n\x0bupdate_tags\x18\x07 \x01(\x08\x12\x19\n\x0cmax_parallel\x18\x08 \x01(\x05H\x04\x88\x01\x01\x12\x1f\n\x12\x63overage_threshold\x18\t \x01(\x01H\x05\x88\x01\x01\x12\x1d\n\x10required_reviews\x18\n \x01(\x05H\x06\x88\x01\x01\x42\x07\n\x05_nameB\x0e\n\x0c_descriptionB\t\n\x07_statusB\x0c\n\n_parent_idB\x0f\n\r_max_parallelB\x15\n\x13_coverage_thresholdB\x13\n\x11_required_reviews\"?\n\x15UpdateProjectResponse\x12&\n\x07project\x18\x01 \x01(\x0b\x32\x15.taskqueue.v1.Project\"3\n\x14\x44\x65leteProjectRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61scade\x18\x02 \x01(\x08\":\n\x15\x44\x65leteProjectResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x15\n\rdeleted_tasks\x18\x02 \x01(\x05\"v\n\x17ListProjectTasksRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x06status\x18\x02 \x01(\x0e\x32\x18.taskqueue.v1.TaskStatus\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"V\n\x18ListProjectTasksResponse\x12!\n\x05tasks\x18\x01 \x03(\x0b\x32\x12.taskqueue.v1.Task\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xa9\x04\n\x0eProjectService\x12X\n\rCreateProject\x12\".taskqueue.v1.CreateProjectRequest\x1a#.taskqueue.v1.CreateProjectResponse\x12O\n\nGetProject\x12\x1f.taskqueue.v1.GetProjectRequest\x1a .taskqueue.v1.GetProjectResponse\x12U\n\x0cListProjects\x12!.taskqueue.v1.ListProjectsRequest\x1a\".taskqueue.v1.ListProjectsResponse\x12X\n\rUpdateProject\x12\".taskqueue.v1.UpdateProjectRequest\x1a#.taskqueue.v1.UpdateProjectResponse\x12X\n\rDeleteProject\x12\".taskqueue.v1.DeleteProjectRequest\x1a#.taskqueue.v1.DeleteProjectResponse\x12\x61\n\x10ListProjectTasks\x12%.taskqueue.v1.ListProjectTasksRequest\x1a&.taskqueue.v1.ListProjectTasksResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1btaskqueue/v1/projects.proto\x12\x0ctaskqueue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19taskqueue/v1/common.proto\x1a\x18taskqueue/v1/tasks.proto\"\xab\x03\n\x07Project\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12+\n\x06status\x18\x04 \x01(\x0e\x32\x1b.taskqueue.v1.ProjectStatus\x12\x11\n\tparent_id\x18\x05 \x01(\t\x12\x0c\n\x04tags\x18\x06 \x03(\t\x12\x14\n\x0cmax_parallel\x18\x07 \x01(\x05\x12\x1a\n\x12\x63overage_threshold\x18\x08 \x01(\x01\x12\x18\n\x10required_reviews\x18\t \x01(\x05\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x41\n\x0ftasks_by_status\x18\x0c \x03(\x0b\x32(.taskqueue.v1.Project.TasksByStatusEntry\x1a\x34\n\x12TasksByStatusEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\x89\x02\n\x14\x43reateProjectRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.taskqueue.v1.ProjectStatus\x12\x11\n\tparent_id\x18\x04 \x01(\t\x12\x0c\n\x04tags\x18\x05 \x03(\t\x12\x14\n\x0cmax_parallel\x18\x06 \x01(\x05\x12\x1f\n\x12\x63overage_threshold\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12\x1d\n\x10required_reviews\x18\x08 \x01(\x05H\x01\x88\x01\x01\x42\x15\n\x13_coverage_thresholdB\x13\n\x11_required_reviews\"?\n\x15\x43reateProjectResponse\x12&\n\x07project\x18\x01 \x01(\x0b\x32\x15.taskqueue.v1.Project\"\x1f\n\x11GetProjectRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x12GetProjectResponse\x12&\n\x07project\x18\x01 \x01(\x0b\x32\x15.taskqueue.v1.Project\"<\n\x13ListProjectsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"X\n\x14ListProjectsResponse\x12\'\n\x08projects\x18\x01 \x03(\x0b\x32\x15.taskqueue.v1.Project\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x86\x03\n\x14UpdateProjectRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x30\n\x06status\x18\x04 \x01(\x0e\x32\x1b.taskqueue.v1.ProjectStatusH\x02\x88\x01\x01\x12\x16\n\tparent_id\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x0c\n\x04tags\x18\x06 \x03(\t\x12\x13\n\x0bupdate_tags\x18\x07 \x01(\x08\x12\x19\n\x0cmax_parallel\x18\x08 \x01(\x05H\x04\x88\x01\x01\x12\x1f\n\x12\x63overage_threshold\x18\t \x01(\x01H\x05\x88\x01\x01\x12\x1d\n\x10required_reviews\x18\n \x01(\x05H\x06\x88\x01\x01\x42\x07\n\x05_nameB\x0e\n\x0c_descriptionB\t\n\x07_statusB\x0c\n\n_parent_idB\x0f\n\r_max_parallelB\x15\n\x13_coverage_thresholdB\x13\n\x11_required_reviews\"?\n\x15UpdateProjectResponse\x12&\n\x07project\x18\x01 \x01(\x0b\x32\x15.taskqueue.v1.Project\"3\n\x14\x44\x65leteProjectRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61scade\x18\x02 \x01(\x08\":\n\x15\x44\x65leteProjectResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x15\n\rdeleted_tasks\x18\x02 \x01(\x05\"v\n\x17ListProjectTasksRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x06status\x18\x02 \x01(\x0e\x32\x18.taskqueue.v1.TaskStatus\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"V\n\x18ListProjectTasksResponse\x12!\n\x05tasks\x18\x01 \x03(\x0b\x32\x12.taskqueue.v1.Task\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xa9\x04\n\x0eProjectService\x12X\n\rCreateProject\x12\".taskqueue.v1.CreateProjectRequest\x1a#.taskqueue.v1.CreateProjectResponse\x12O\n\nGetProject\x12\x1f.taskqueue.v1.GetProjectRequest\x1a .taskqueue.v1.GetProjectResponse\x12U\n\x0cListProjects\x12!.taskqueue.v1.ListProjectsRequest\x1a\".taskqueue.v1.ListProjectsResponse\x12X\n\rUpdateProject\x12\".taskqueue.v1.UpdateProjectRequest\x1a#.taskqueue.v1.UpdateProjectResponse\x12X\n\rDeleteProject\x12\".taskqueue.v1.DeleteProjectRequest\x1a#.taskqueue.v1.DeleteProjectResponse\x12\x61\n\x10ListProjectTasks\x12%.taskqueue.v1.ListProjectTasksRequest\x1a&.taskqueue.v1.ListProjectTasksResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'taskqueue.v1.projects_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_PROJECT_TASKSBYSTATUSENTRY']._loaded_options = None
+  _globals['_PROJECT_TASKSBYSTATUSENTRY']._serialized_options = b'8\001'
   _globals['_PROJECT']._serialized_start=132
-  _globals['_PROJECT']._serialized_end=438
-  _globals['_CREATEPROJECTREQUEST']._serialized_start=441
-  _globals['_CREATEPROJECTREQUEST']._serialized_end=706
-  _globals['_CREATEPROJECTRESPONSE']._serialized_start=708
-  _globals['_CREATEPROJECTRESPONSE']._serialized_end=771
-  _globals['_GETPROJECTREQUEST']._serialized_start=773
-  _globals['_GETPROJECTREQUEST']._serialized_end=804
-  _globals['_GETPROJECTRESPONSE']._serialized_start=806
-  _globals['_GETPROJECTRESPONSE']._serialized_end=866
-  _globals['_LISTPROJECTSREQUEST']._serialized_start=868
-  _globals['_LISTPROJECTSREQUEST']._serialized_end=928
-  _globals['_LISTPROJECTSRESPONSE']._serialized_start=930
-  _globals['_LISTPROJECTSRESPONSE']._serialized_end=1018
-  _globals['_UPDATEPROJECTREQUEST']._serialized_start=1021
-  _globals['_UPDATEPROJECTREQUEST']._serialized_end=1411
-  _globals['_UPDATEPROJECTRESPONSE']._serialized_start=1413
-  _globals['_UPDATEPROJECTRESPONSE']._serialized_end=1476
-  _globals['_DELETEPROJECTREQUEST']._serialized_start=1478
-  _globals['_DELETEPROJECTREQUEST']._serialized_end=1529
-  _globals['_DELETEPROJECTRESPONSE']._serialized_start=1531
-  _globals['_DELETEPROJECTRESPONSE']._serialized_end=1589
-  _globals['_LISTPROJECTTASKSREQUEST']._serialized_start=1591
-  _globals['_LISTPROJECTTASKSREQUEST']._serialized_end=1709
-  _globals['_LISTPROJECTTASKSRESPONSE']._serialized_start=1711
-  _globals['_LISTPROJECTTASKSRESPONSE']._serialized_end=1797
-  _globals['_PROJECTSERVICE']._serialized_start=1800
-  _globals['_PROJECTSERVICE']._serialized_end=2353
+  _globals['_PROJECT']._serialized_end=559
+  _globals['_PROJECT_TASKSBYSTATUSENTRY']._serialized_start=507
+  _globals['_PROJECT_TASKSBYSTATUSENTRY']._serialized_end=559
+  _globals['_CREATEPROJECTREQUEST']._serialized_start=562
+  _globals['_CREATEPROJECTREQUEST']._serialized_end=827
+  _globals['_CREATEPROJECTRESPONSE']._serialized_start=829
+  _globals['_CREATEPROJECTRESPONSE']._serialized_end=892
+  _globals['_GETPROJECTREQUEST']._serialized_start=894
+  _globals['_GETPROJECTREQUEST']._serialized_end=925
+  _globals['_GETPROJECTRESPONSE']._serialized_start=927
+  _globals['_GETPROJECTRESPONSE']._serialized_end=987
+  _globals['_LISTPROJECTSREQUEST']._serialized_start=989
+  _globals['_LISTPROJECTSREQUEST']._serialized_end=1049
+  _globals['_LISTPROJECTSRESPONSE']._serialized_start=1051
+  _globals['_LISTPROJECTSRESPONSE']._serialized_end=1139
+  _globals['_UPDATEPROJECTREQUEST']._serialized_start=1142
+  _globals['_UPDATEPROJECTREQUEST']._serialized_end=1532
+  _globals['_UPDATEPROJECTRESPONSE']._serialized_start=1534
+  _globals['_UPDATEPROJECTRESPONSE']._serialized_end=1597
+  _globals['_DELETEPROJECTREQUEST']._serialized_start=1599
+  _globals['_DELETEPROJECTREQUEST']._serialized_end=1650
+  _globals['_DELETEPROJECTRESPONSE']._serialized_start=1652
+  _globals['_DELETEPROJECTRESPONSE']._serialized_end=1710
+  _globals['_LISTPROJECTTASKSREQUEST']._serialized_start=1712
+  _globals['_LISTPROJECTTASKSREQUEST']._serialized_end=1830
+  _globals['_LISTPROJECTTASKSRESPONSE']._serialized_start=1832
+  _globals['_LISTPROJECTTASKSRESPONSE']._serialized_end=1918
+  _globals['_PROJECTSERVICE']._serialized_start=1921
+  _globals['_PROJECTSERVICE']._serialized_end=2474
 # @@protoc_insertion_point(module_scope)

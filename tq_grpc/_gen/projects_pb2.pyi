@@ -13,7 +13,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Project(_message.Message):
-    __slots__ = ("id", "name", "description", "status", "parent_id", "tags", "max_parallel", "coverage_threshold", "required_reviews", "created_at", "updated_at")
+    __slots__ = ("id", "name", "description", "status", "parent_id", "tags", "max_parallel", "coverage_threshold", "required_reviews", "created_at", "updated_at", "tasks_by_status")
+    class TasksByStatusEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -25,6 +32,7 @@ class Project(_message.Message):
     REQUIRED_REVIEWS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    TASKS_BY_STATUS_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     description: str
@@ -36,7 +44,8 @@ class Project(_message.Message):
     required_reviews: int
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.ProjectStatus, str]] = ..., parent_id: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., max_parallel: _Optional[int] = ..., coverage_threshold: _Optional[float] = ..., required_reviews: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    tasks_by_status: _containers.ScalarMap[str, int]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.ProjectStatus, str]] = ..., parent_id: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., max_parallel: _Optional[int] = ..., coverage_threshold: _Optional[float] = ..., required_reviews: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tasks_by_status: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class CreateProjectRequest(_message.Message):
     __slots__ = ("name", "description", "status", "parent_id", "tags", "max_parallel", "coverage_threshold", "required_reviews")

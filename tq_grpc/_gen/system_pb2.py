@@ -24,9 +24,10 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from tq_grpc._gen import tasks_pb2 as taskqueue_dot_v1_dot_tasks__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19taskqueue/v1/system.proto\x12\x0ctaskqueue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x11\n\x0fGetStatsRequest\"\xbc\x04\n\x10GetStatsResponse\x12J\n\x0ftasks_by_status\x18\x01 \x03(\x0b\x32\x31.taskqueue.v1.GetStatsResponse.TasksByStatusEntry\x12\x13\n\x0btotal_tasks\x18\x02 \x01(\x03\x12\x16\n\x0etotal_projects\x18\x03 \x01(\x03\x12\x13\n\x0bqueue_depth\x18\x04 \x01(\x03\x12\x0f\n\x07running\x18\x05 \x01(\x03\x12\r\n\x05slots\x18\x06 \x01(\x05\x12\x16\n\x0euptime_seconds\x18\x07 \x01(\x01\x12\x0f\n\x07version\x18\x08 \x01(\t\x12\x1b\n\x13tasks_created_total\x18\t \x01(\x03\x12T\n\x14tasks_finished_total\x18\n \x03(\x0b\x32\x36.taskqueue.v1.GetStatsResponse.TasksFinishedTotalEntry\x12\x1c\n\x14task_duration_bounds\x18\x0b \x03(\x01\x12\x1c\n\x14task_duration_counts\x18\x0c \x03(\x03\x12!\n\x19task_duration_sum_seconds\x18\r \x01(\x01\x12\x0e\n\x06paused\x18\x0e \x01(\x08\x1a\x34\n\x12TasksByStatusEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x39\n\x17TasksFinishedTotalEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\r\n\x0bPingRequest\"P\n\x0cPingResponse\x12/\n\x0bserver_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x02 \x01(\t\"\x13\n\x11PauseQueueRequest\"$\n\x12PauseQueueResponse\x12\x0e\n\x06paused\x18\x01 \x01(\x08\"\x14\n\x12ResumeQueueRequest\"%\n\x13ResumeQueueResponse\x12\x0e\n\x06paused\x18\x01 \x01(\x08\x32\xbe\x02\n\rSystemService\x12I\n\x08GetStats\x12\x1d.taskqueue.v1.GetStatsRequest\x1a\x1e.taskqueue.v1.GetStatsResponse\x12=\n\x04Ping\x12\x19.taskqueue.v1.PingRequest\x1a\x1a.taskqueue.v1.PingResponse\x12O\n\nPauseQueue\x12\x1f.taskqueue.v1.PauseQueueRequest\x1a .taskqueue.v1.PauseQueueResponse\x12R\n\x0bResumeQueue\x12 .taskqueue.v1.ResumeQueueRequest\x1a!.taskqueue.v1.ResumeQueueResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19taskqueue/v1/system.proto\x12\x0ctaskqueue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18taskqueue/v1/tasks.proto\"\x11\n\x0fGetStatsRequest\"\xbc\x04\n\x10GetStatsResponse\x12J\n\x0ftasks_by_status\x18\x01 \x03(\x0b\x32\x31.taskqueue.v1.GetStatsResponse.TasksByStatusEntry\x12\x13\n\x0btotal_tasks\x18\x02 \x01(\x03\x12\x16\n\x0etotal_projects\x18\x03 \x01(\x03\x12\x13\n\x0bqueue_depth\x18\x04 \x01(\x03\x12\x0f\n\x07running\x18\x05 \x01(\x03\x12\r\n\x05slots\x18\x06 \x01(\x05\x12\x16\n\x0euptime_seconds\x18\x07 \x01(\x01\x12\x0f\n\x07version\x18\x08 \x01(\t\x12\x1b\n\x13tasks_created_total\x18\t \x01(\x03\x12T\n\x14tasks_finished_total\x18\n \x03(\x0b\x32\x36.taskqueue.v1.GetStatsResponse.TasksFinishedTotalEntry\x12\x1c\n\x14task_duration_bounds\x18\x0b \x03(\x01\x12\x1c\n\x14task_duration_counts\x18\x0c \x03(\x03\x12!\n\x19task_duration_sum_seconds\x18\r \x01(\x01\x12\x0e\n\x06paused\x18\x0e \x01(\x08\x1a\x34\n\x12TasksByStatusEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x39\n\x17TasksFinishedTotalEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"(\n\x12GetActivityRequest\x12\x12\n\nmax_events\x18\x01 \x01(\x05\"q\n\x0e\x41\x63tivityMinute\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tcompleted\x18\x02 \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\x03 \x01(\x03\x12\x11\n\tcancelled\x18\x04 \x01(\x03\"\x9f\x01\n\x13GetActivityResponse\x12-\n\x07minutes\x18\x01 \x03(\x0b\x32\x1c.taskqueue.v1.ActivityMinute\x12.\n\rrecent_events\x18\x02 \x03(\x0b\x32\x17.taskqueue.v1.TaskEvent\x12)\n\x05since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\r\n\x0bPingRequest\"P\n\x0cPingResponse\x12/\n\x0bserver_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x02 \x01(\t\"\x13\n\x11PauseQueueRequest\"$\n\x12PauseQueueResponse\x12\x0e\n\x06paused\x18\x01 \x01(\x08\"\x14\n\x12ResumeQueueRequest\"%\n\x13ResumeQueueResponse\x12\x0e\n\x06paused\x18\x01 \x01(\x08\x32\x92\x03\n\rSystemService\x12I\n\x08GetStats\x12\x1d.taskqueue.v1.GetStatsRequest\x1a\x1e.taskqueue.v1.GetStatsResponse\x12R\n\x0bGetActivity\x12 .taskqueue.v1.GetActivityRequest\x1a!.taskqueue.v1.GetActivityResponse\x12=\n\x04Ping\x12\x19.taskqueue.v1.PingRequest\x1a\x1a.taskqueue.v1.PingResponse\x12O\n\nPauseQueue\x12\x1f.taskqueue.v1.PauseQueueRequest\x1a .taskqueue.v1.PauseQueueResponse\x12R\n\x0bResumeQueue\x12 .taskqueue.v1.ResumeQueueRequest\x1a!.taskqueue.v1.ResumeQueueResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,26 +38,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSTATSRESPONSE_TASKSBYSTATUSENTRY']._serialized_options = b'8\001'
   _globals['_GETSTATSRESPONSE_TASKSFINISHEDTOTALENTRY']._loaded_options = None
   _globals['_GETSTATSRESPONSE_TASKSFINISHEDTOTALENTRY']._serialized_options = b'8\001'
-  _globals['_GETSTATSREQUEST']._serialized_start=76
-  _globals['_GETSTATSREQUEST']._serialized_end=93
-  _globals['_GETSTATSRESPONSE']._serialized_start=96
-  _globals['_GETSTATSRESPONSE']._serialized_end=668
-  _globals['_GETSTATSRESPONSE_TASKSBYSTATUSENTRY']._serialized_start=557
-  _globals['_GETSTATSRESPONSE_TASKSBYSTATUSENTRY']._serialized_end=609
-  _globals['_GETSTATSRESPONSE_TASKSFINISHEDTOTALENTRY']._serialized_start=611
-  _globals['_GETSTATSRESPONSE_TASKSFINISHEDTOTALENTRY']._serialized_end=668
-  _globals['_PINGREQUEST']._serialized_start=670
-  _globals['_PINGREQUEST']._serialized_end=683
-  _globals['_PINGRESPONSE']._serialized_start=685
-  _globals['_PINGRESPONSE']._serialized_end=765
-  _globals['_PAUSEQUEUEREQUEST']._serialized_start=767
-  _globals['_PAUSEQUEUEREQUEST']._serialized_end=786
-  _globals['_PAUSEQUEUERESPONSE']._serialized_start=788
-  _globals['_PAUSEQUEUERESPONSE']._serialized_end=824
-  _globals['_RESUMEQUEUEREQUEST']._serialized_start=826
-  _globals['_RESUMEQUEUEREQUEST']._serialized_end=846
-  _globals['_RESUMEQUEUERESPONSE']._serialized_start=848
-  _globals['_RESUMEQUEUERESPONSE']._serialized_end=885
-  _globals['_SYSTEMSERVICE']._serialized_start=888
-  _globals['_SYSTEMSERVICE']._serialized_end=1206
+  _globals['_GETSTATSREQUEST']._serialized_start=102
+  _globals['_GETSTATSREQUEST']._serialized_end=119
+  _globals['_GETSTATSRESPONSE']._serialized_start=122
+  _globals['_GETSTATSRESPONSE']._serialized_end=694
+  _globals['_GETSTATSRESPONSE_TASKSBYSTATUSENTRY']._serialized_start=583
+  _globals['_GETSTATSRESPONSE_TASKSBYSTATUSENTRY']._serialized_end=635
+  _globals['_GETSTATSRESPONSE_TASKSFINISHEDTOTALENTRY']._serialized_start=637
+  _globals['_GETSTATSRESPONSE_TASKSFINISHEDTOTALENTRY']._serialized_end=694
+  _globals['_GETACTIVITYREQUEST']._serialized_start=696
+  _globals['_GETACTIVITYREQUEST']._serialized_end=736
+  _globals['_ACTIVITYMINUTE']._serialized_start=738
+  _globals['_ACTIVITYMINUTE']._serialized_end=851
+  _globals['_GETACTIVITYRESPONSE']._serialized_start=854
+  _globals['_GETACTIVITYRESPONSE']._serialized_end=1013
+  _globals['_PINGREQUEST']._serialized_start=1015
+  _globals['_PINGREQUEST']._serialized_end=1028
+  _globals['_PINGRESPONSE']._serialized_start=1030
+  _globals['_PINGRESPONSE']._serialized_end=1110
+  _globals['_PAUSEQUEUEREQUEST']._serialized_start=1112
+  _globals['_PAUSEQUEUEREQUEST']._serialized_end=1131
+  _globals['_PAUSEQUEUERESPONSE']._serialized_start=1133
+  _globals['_PAUSEQUEUERESPONSE']._serialized_end=1169
+  _globals['_RESUMEQUEUEREQUEST']._serialized_start=1171
+  _globals['_RESUMEQUEUEREQUEST']._serialized_end=1191
+  _globals['_RESUMEQUEUERESPONSE']._serialized_start=1193
+  _globals['_RESUMEQUEUERESPONSE']._serialized_end=1230
+  _globals['_SYSTEMSERVICE']._serialized_start=1233
+  _globals['_SYSTEMSERVICE']._serialized_end=1635
 # @@protoc_insertion_point(module_scope)

@@ -2,6 +2,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from tq_grpc._gen import tasks_pb2 as _tasks_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -59,6 +60,34 @@ class GetStatsResponse(_message.Message):
     task_duration_sum_seconds: float
     paused: bool
     def __init__(self, tasks_by_status: _Optional[_Mapping[str, int]] = ..., total_tasks: _Optional[int] = ..., total_projects: _Optional[int] = ..., queue_depth: _Optional[int] = ..., running: _Optional[int] = ..., slots: _Optional[int] = ..., uptime_seconds: _Optional[float] = ..., version: _Optional[str] = ..., tasks_created_total: _Optional[int] = ..., tasks_finished_total: _Optional[_Mapping[str, int]] = ..., task_duration_bounds: _Optional[_Iterable[float]] = ..., task_duration_counts: _Optional[_Iterable[int]] = ..., task_duration_sum_seconds: _Optional[float] = ..., paused: _Optional[bool] = ...) -> None: ...
+
+class GetActivityRequest(_message.Message):
+    __slots__ = ("max_events",)
+    MAX_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    max_events: int
+    def __init__(self, max_events: _Optional[int] = ...) -> None: ...
+
+class ActivityMinute(_message.Message):
+    __slots__ = ("start", "completed", "failed", "cancelled")
+    START_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    start: _timestamp_pb2.Timestamp
+    completed: int
+    failed: int
+    cancelled: int
+    def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed: _Optional[int] = ..., failed: _Optional[int] = ..., cancelled: _Optional[int] = ...) -> None: ...
+
+class GetActivityResponse(_message.Message):
+    __slots__ = ("minutes", "recent_events", "since")
+    MINUTES_FIELD_NUMBER: _ClassVar[int]
+    RECENT_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    minutes: _containers.RepeatedCompositeFieldContainer[ActivityMinute]
+    recent_events: _containers.RepeatedCompositeFieldContainer[_tasks_pb2.TaskEvent]
+    since: _timestamp_pb2.Timestamp
+    def __init__(self, minutes: _Optional[_Iterable[_Union[ActivityMinute, _Mapping]]] = ..., recent_events: _Optional[_Iterable[_Union[_tasks_pb2.TaskEvent, _Mapping]]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class PingRequest(_message.Message):
     __slots__ = ()

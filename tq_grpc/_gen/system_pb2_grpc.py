@@ -41,6 +41,11 @@ class SystemServiceStub:
                 request_serializer=taskqueue_dot_v1_dot_system__pb2.GetStatsRequest.SerializeToString,
                 response_deserializer=taskqueue_dot_v1_dot_system__pb2.GetStatsResponse.FromString,
                 _registered_method=True)
+        self.GetActivity = channel.unary_unary(
+                '/taskqueue.v1.SystemService/GetActivity',
+                request_serializer=taskqueue_dot_v1_dot_system__pb2.GetActivityRequest.SerializeToString,
+                response_deserializer=taskqueue_dot_v1_dot_system__pb2.GetActivityResponse.FromString,
+                _registered_method=True)
         self.Ping = channel.unary_unary(
                 '/taskqueue.v1.SystemService/Ping',
                 request_serializer=taskqueue_dot_v1_dot_system__pb2.PingRequest.SerializeToString,
@@ -64,6 +69,13 @@ class SystemServiceServicer:
 
     def GetStats(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetActivity(self, request, context):
+        """Tasks finished per minute over the last hour, and the latest task events.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -95,6 +107,11 @@ def add_SystemServiceServicer_to_server(servicer, server):
                     servicer.GetStats,
                     request_deserializer=taskqueue_dot_v1_dot_system__pb2.GetStatsRequest.FromString,
                     response_serializer=taskqueue_dot_v1_dot_system__pb2.GetStatsResponse.SerializeToString,
+            ),
+            'GetActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetActivity,
+                    request_deserializer=taskqueue_dot_v1_dot_system__pb2.GetActivityRequest.FromString,
+                    response_serializer=taskqueue_dot_v1_dot_system__pb2.GetActivityResponse.SerializeToString,
             ),
             'Ping': grpc.unary_unary_rpc_method_handler(
                     servicer.Ping,
@@ -140,6 +157,33 @@ class SystemService:
             '/taskqueue.v1.SystemService/GetStats',
             taskqueue_dot_v1_dot_system__pb2.GetStatsRequest.SerializeToString,
             taskqueue_dot_v1_dot_system__pb2.GetStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/taskqueue.v1.SystemService/GetActivity',
+            taskqueue_dot_v1_dot_system__pb2.GetActivityRequest.SerializeToString,
+            taskqueue_dot_v1_dot_system__pb2.GetActivityResponse.FromString,
             options,
             channel_credentials,
             insecure,

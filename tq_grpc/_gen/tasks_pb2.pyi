@@ -19,10 +19,25 @@ class DependencyCondition(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DEPENDENCY_CONDITION_SUCCESS: _ClassVar[DependencyCondition]
     DEPENDENCY_CONDITION_FAILURE: _ClassVar[DependencyCondition]
     DEPENDENCY_CONDITION_COMPLETION: _ClassVar[DependencyCondition]
+
+class ServerEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SERVER_EVENT_KIND_UNSPECIFIED: _ClassVar[ServerEventKind]
+    SERVER_EVENT_KIND_PROJECT_CREATED: _ClassVar[ServerEventKind]
+    SERVER_EVENT_KIND_PROJECT_UPDATED: _ClassVar[ServerEventKind]
+    SERVER_EVENT_KIND_PROJECT_DELETED: _ClassVar[ServerEventKind]
+    SERVER_EVENT_KIND_QUEUE_PAUSED: _ClassVar[ServerEventKind]
+    SERVER_EVENT_KIND_QUEUE_RESUMED: _ClassVar[ServerEventKind]
 DEPENDENCY_CONDITION_UNSPECIFIED: DependencyCondition
 DEPENDENCY_CONDITION_SUCCESS: DependencyCondition
 DEPENDENCY_CONDITION_FAILURE: DependencyCondition
 DEPENDENCY_CONDITION_COMPLETION: DependencyCondition
+SERVER_EVENT_KIND_UNSPECIFIED: ServerEventKind
+SERVER_EVENT_KIND_PROJECT_CREATED: ServerEventKind
+SERVER_EVENT_KIND_PROJECT_UPDATED: ServerEventKind
+SERVER_EVENT_KIND_PROJECT_DELETED: ServerEventKind
+SERVER_EVENT_KIND_QUEUE_PAUSED: ServerEventKind
+SERVER_EVENT_KIND_QUEUE_RESUMED: ServerEventKind
 
 class Dependency(_message.Message):
     __slots__ = ("task_id", "condition")
@@ -372,15 +387,29 @@ class FollowTaskLogResponse(_message.Message):
     def __init__(self, data: _Optional[bytes] = ..., offset: _Optional[int] = ...) -> None: ...
 
 class WatchEventsRequest(_message.Message):
-    __slots__ = ("task_ids", "project_id")
+    __slots__ = ("task_ids", "project_id", "include_server_events")
     TASK_IDS_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_SERVER_EVENTS_FIELD_NUMBER: _ClassVar[int]
     task_ids: _containers.RepeatedScalarFieldContainer[str]
     project_id: str
-    def __init__(self, task_ids: _Optional[_Iterable[str]] = ..., project_id: _Optional[str] = ...) -> None: ...
+    include_server_events: bool
+    def __init__(self, task_ids: _Optional[_Iterable[str]] = ..., project_id: _Optional[str] = ..., include_server_events: _Optional[bool] = ...) -> None: ...
+
+class ServerEvent(_message.Message):
+    __slots__ = ("kind", "project_id", "at")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    kind: ServerEventKind
+    project_id: str
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, kind: _Optional[_Union[ServerEventKind, str]] = ..., project_id: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class WatchEventsResponse(_message.Message):
-    __slots__ = ("event",)
+    __slots__ = ("event", "server_event")
     EVENT_FIELD_NUMBER: _ClassVar[int]
+    SERVER_EVENT_FIELD_NUMBER: _ClassVar[int]
     event: TaskEvent
-    def __init__(self, event: _Optional[_Union[TaskEvent, _Mapping]] = ...) -> None: ...
+    server_event: ServerEvent
+    def __init__(self, event: _Optional[_Union[TaskEvent, _Mapping]] = ..., server_event: _Optional[_Union[ServerEvent, _Mapping]] = ...) -> None: ...

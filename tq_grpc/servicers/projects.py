@@ -6,7 +6,7 @@ import asyncio
 
 import grpc
 
-from tq_actors import TaskQueueSystem
+from tq_actors import Project, TaskQueueSystem
 from tq_grpc import convert
 from tq_grpc._gen import projects_pb2, projects_pb2_grpc
 from tq_grpc.errors import unary
@@ -18,6 +18,11 @@ class ProjectServicer(projects_pb2_grpc.ProjectServiceServicer):
     def __init__(self, system: TaskQueueSystem) -> None:
         self._system = system
 
+    async def _with_counts(self, project: Project) -> projects_pb2.Project:
+        """Return the wire form of project with its tasks per status."""
+        counts = await asyncio.wrap_future(self._system.project_counts([project.id]))
+        return convert.project_to_proto(project, counts[project.id])
+
     @unary
     async def CreateProject(
         self,
@@ -28,7 +33,7 @@ class ProjectServicer(projects_pb2_grpc.ProjectServiceServicer):
         spec = convert.project_spec_from_proto(request)
         project = await asyncio.wrap_future(self._system.create_project(spec))
         return projects_pb2.CreateProjectResponse(
-            project=convert.project_to_proto(project)
+            project=await self._with_counts(project)
         )
 
     @unary
@@ -37,9 +42,7 @@ class ProjectServicer(projects_pb2_grpc.ProjectServiceServicer):
     ) -> projects_pb2.GetProjectResponse:
         """Return one project."""
         project = self._system.get_project(request.id)
-        return projects_pb2.GetProjectResponse(
-            project=convert.project_to_proto(project)
-        )
+        return projects_pb2.GetProjectResponse(project=await self._with_counts(project))
 
     @unary
     async def ListProjects(
@@ -53,8 +56,10 @@ class ProjectServicer(projects_pb2_grpc.ProjectServiceServicer):
             page_size=request.page_size,
             page_token=request.page_token,
         )
+        ids = [p.id for p in projects]
+        counts = await asyncio.wrap_future(self._system.project_counts(ids))
         return projects_pb2.ListProjectsResponse(
-            projects=[convert.project_to_proto(p) for p in projects],
+            projects=[convert.project_to_proto(p, counts[p.id]) for p in projects],
             next_page_token=token,
         )
 
@@ -69,7 +74,7 @@ class ProjectServicer(projects_pb2_grpc.ProjectServiceServicer):
         future = self._system.update_project(request.id, changes)
         project = await asyncio.wrap_future(future)
         return projects_pb2.UpdateProjectResponse(
-            project=convert.project_to_proto(project)
+            project=await self._with_counts(project)
         )
 
     @unary

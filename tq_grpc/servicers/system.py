@@ -56,6 +56,14 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
         )
 
     @unary
+    async def GetActivity(
+        self, request: system_pb2.GetActivityRequest, context: grpc.aio.ServicerContext
+    ) -> system_pb2.GetActivityResponse:
+        """Return finishes per minute over the last hour and the latest events."""
+        activity = await asyncio.to_thread(self._system.activity, request.max_events)
+        return convert.activity_to_proto(activity)
+
+    @unary
     async def PauseQueue(
         self, request: system_pb2.PauseQueueRequest, context: grpc.aio.ServicerContext
     ) -> system_pb2.PauseQueueResponse:

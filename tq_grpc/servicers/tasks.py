@@ -10,6 +10,7 @@ import grpc
 
 from tq_actors import (
     InvalidArgument,
+    ServerEvent,
     TaskEvent,
     TaskQueueSystem,
     TaskSpec,
@@ -177,27 +178,38 @@ class TaskServicer(tasks_pb2_grpc.TaskServiceServicer):
     async def WatchEvents(
         self, request: tasks_pb2.WatchEventsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[tasks_pb2.WatchEventsResponse]:
-        """Stream task transitions as they are committed."""
+        """Stream task transitions (and server events if asked) as committed."""
         wanted_ids = {validate.task_id(i, "task_ids") for i in request.task_ids}
         project_id = validate.optional_id(request.project_id, "project_id")
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[TaskEvent | None] = asyncio.Queue()
+        queue: asyncio.Queue[TaskEvent | ServerEvent | None] = asyncio.Queue()
 
-        def offer(events: Sequence[TaskEvent]) -> None:
+        def wanted(event: TaskEvent | ServerEvent) -> bool:
+            if isinstance(event, ServerEvent):
+                return not (event.project_id and project_id) or (
+                    event.project_id == project_id
+                )
+            if wanted_ids and event.task_id not in wanted_ids:
+                return False
+            return not project_id or event.project_id == project_id
+
+        def offer(events: Sequence[TaskEvent | ServerEvent]) -> None:
             for event in events:
-                if wanted_ids and event.task_id not in wanted_ids:
-                    continue
-                if project_id and event.project_id != project_id:
+                if not wanted(event):
                     continue
                 if queue.qsize() >= WATCH_QUEUE_LIMIT:
                     queue.put_nowait(None)
                     return
                 queue.put_nowait(event)
 
-        def deliver(events: Sequence[TaskEvent]) -> None:
+        def deliver(events: Sequence[TaskEvent | ServerEvent]) -> None:
             loop.call_soon_threadsafe(offer, events)
 
-        token = await asyncio.to_thread(self._system.subscribe, deliver)
+        token = await asyncio.to_thread(
+            self._system.subscribe,
+            deliver,
+            server_events=request.include_server_events,
+        )
         try:
             while True:
                 event = await queue.get()
@@ -207,7 +219,14 @@ class TaskServicer(tasks_pb2_grpc.TaskServiceServicer):
                         grpc.StatusCode.RESOURCE_EXHAUSTED,
                         "The watcher fell too far behind; watch again.",
                     )
-                yield tasks_pb2.WatchEventsResponse(event=convert.event_to_proto(event))
+                if isinstance(event, ServerEvent):
+                    yield tasks_pb2.WatchEventsResponse(
+                        server_event=convert.server_event_to_proto(event)
+                    )
+                else:
+                    yield tasks_pb2.WatchEventsResponse(
+                        event=convert.event_to_proto(event)
+                    )
         finally:
             self._system.unsubscribe(token)
 
