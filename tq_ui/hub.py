@@ -1,15 +1,13 @@
 """What keeps open pages live: one WatchEvents stream per API key.
 
 Every page signed in with the same key shares one ``EventHub``: one gRPC
-``WatchEvents`` stream (made with that key) that fans committed task events
-out to the pages, keeps the most recent ones and counts finished tasks per
-minute for the overview's chart. Pages react to events; they never reload
-their tables on a timer.
+``WatchEvents`` stream (made with that key, server events included) that fans
+committed task events, project changes and the queue's pause out to the
+pages. Pages react to events; they never reload their tables on a timer.
 
-Project edits and the queue's pause are not task events, so the hub also
-asks ``GetStats`` and ``ListProjects`` (both answered from memory) once a
-second while a page that shows them is open, and tells the pages only when
-something changed.
+The stream is opened when the first page subscribes and closed once no page
+has listened for ``IDLE_SECONDS``, so a server nobody looks at does not pay
+for watching its events.
 """
 
 from __future__ import annotations
@@ -17,30 +15,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections import Counter, OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import grpc
 
-from tq_grpc._gen import common_pb2, projects_pb2, system_pb2, tasks_pb2
-from tq_ui.backend import Api, Stubs, UiError
+from tq_grpc._gen import tasks_pb2
+from tq_ui.backend import Api, Stubs
 
 logger = logging.getLogger(__name__)
 
-RECENT_EVENTS = 200
-CHART_MINUTES = 60
 NAME_CACHE_SIZE = 5_000
-STATE_POLL_SECONDS = 1.0
 RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
 RESUBSCRIBED_SECONDS = 0.25
-FINISHED = {
-    common_pb2.TASK_STATUS_COMPLETED: "completed",
-    common_pb2.TASK_STATUS_FAILED: "failed",
-    common_pb2.TASK_STATUS_CANCELLED: "cancelled",
-}
-PROJECT_PAGE = 1_000
+IDLE_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +37,7 @@ class Change:
     """What a page hears: new events, or that it should read everything again.
 
     ``resync``: the stream was (re)opened, so events may have been missed.
-    ``state``: the queue's pause or the projects changed (no task event says so).
+    ``state``: the queue's pause or the projects changed (a server event).
     """
 
     events: Sequence[tasks_pb2.TaskEvent] = ()
@@ -65,43 +54,42 @@ class _Subscription:
     wants_state: bool
 
 
-@dataclass(slots=True)
-class _StateFingerprint:
-    paused: bool | None = None
-    projects: tuple[tuple[str, int, int], ...] = field(default_factory=tuple)
-
-
 class EventHub:
-    """One key's event stream, its recent events and per-minute finish counts."""
+    """One key's event stream, shared by the pages signed in with that key."""
 
-    def __init__(self, api: Api, *, on_refused: Callable[[EventHub], None]) -> None:
+    def __init__(
+        self,
+        api: Api,
+        *,
+        on_refused: Callable[[EventHub], None],
+        idle_seconds: float = IDLE_SECONDS,
+    ) -> None:
         self.api = api
-        self.recent: deque[tasks_pb2.TaskEvent] = deque(maxlen=RECENT_EVENTS)
-        self.started_at = time.time()
         self.names: OrderedDict[str, str] = OrderedDict()
-        self._finished: dict[int, Counter[str]] = {}
         self._subscriptions: dict[int, _Subscription] = {}
         self._next_token = 0
         self._pending: list[tasks_pb2.TaskEvent] = []
         self._flush_scheduled = False
         self._on_refused = on_refused
+        self._idle_seconds = idle_seconds
         self._watching: asyncio.Task[None] | None = None
-        self._polling: asyncio.Task[None] | None = None
-        self._state = _StateFingerprint()
+        self._idle: asyncio.TimerHandle | None = None
 
-    def start(self) -> None:
-        """Open the stream in the background."""
-        if self._watching is None:
-            self._watching = asyncio.create_task(self._watch(), name="ui-events")
+    @property
+    def watching(self) -> bool:
+        """Return whether the stream is open (or being opened)."""
+        return self._watching is not None
 
     async def close(self) -> None:
-        """Stop the stream and the state poll."""
-        for task in (self._watching, self._polling):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._watching = self._polling = None
+        """Stop the stream."""
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        task, self._watching = self._watching, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def subscribe(
         self, listener: Listener, *, state: bool = False
@@ -110,31 +98,31 @@ class EventHub:
 
         Args:
             listener: Called on the event loop; it must return quickly.
-            state: Also hear of pause and project changes (polled once a second).
+            state: Also hear of pause and project changes.
         """
         token = self._next_token
         self._next_token += 1
         self._subscriptions[token] = _Subscription(listener, state)
-        if state and self._polling is None:
-            self._polling = asyncio.create_task(self._poll_state(), name="ui-state")
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        if self._watching is None:
+            self._watching = asyncio.create_task(self._watch(), name="ui-events")
 
         def unsubscribe() -> None:
             self._subscriptions.pop(token, None)
+            if self._subscriptions or self._watching is None:
+                return
+            if self._idle is not None:
+                self._idle.cancel()
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # the app is shutting down
+                self._idle = None
+                return
+            self._idle = loop.call_later(self._idle_seconds, self._go_idle)
 
         return unsubscribe
-
-    def finished_per_minute(
-        self, now: float | None = None
-    ) -> list[tuple[int, Counter[str]]]:
-        """Return (minute start in epoch seconds, counts) for the last hour."""
-        current = int((now if now is not None else time.time()) // 60)
-        first = current - CHART_MINUTES + 1
-        for minute in [m for m in self._finished if m < first]:
-            del self._finished[minute]
-        return [
-            (m * 60, self._finished.get(m, Counter()))
-            for m in range(first, current + 1)
-        ]
 
     def remember_name(self, task_id: str, name: str) -> None:
         """Cache a task's name for the event feeds."""
@@ -143,13 +131,21 @@ class EventHub:
         while len(self.names) > NAME_CACHE_SIZE:
             self.names.popitem(last=False)
 
+    def _go_idle(self) -> None:
+        self._idle = None
+        if self._subscriptions:
+            return
+        task, self._watching = self._watching, None
+        if task is not None:
+            logger.info("Dashboard: no page open; stopped watching events")
+            task.cancel()
+
     async def _watch(self) -> None:
         attempt = 0
         loop = asyncio.get_running_loop()
+        request = tasks_pb2.WatchEventsRequest(include_server_events=True)
         while True:
-            stream = self.api.stream(
-                self.api.tasks.WatchEvents, tasks_pb2.WatchEventsRequest()
-            )
+            stream = self.api.stream(self.api.tasks.WatchEvents, request)
             if attempt:
                 # Events may have been missed while no stream was open: once
                 # the server has surely subscribed this one, pages read again.
@@ -158,10 +154,14 @@ class EventHub:
             try:
                 async for answer in stream:
                     delivered = True
-                    self._take(answer.event)
+                    if answer.WhichOneof("change") == "server_event":
+                        self._broadcast(Change(state=True))
+                    else:
+                        self._take(answer.event)
             except grpc.aio.AioRpcError as exc:
                 if exc.code() is grpc.StatusCode.UNAUTHENTICATED:
                     # Pages read again, and show the refusal their calls get.
+                    self._watching = None
                     self._on_refused(self)
                     self._broadcast(Change(resync=True))
                     return
@@ -180,11 +180,6 @@ class EventHub:
         self._broadcast(Change(resync=True))
 
     def _take(self, event: tasks_pb2.TaskEvent) -> None:
-        self.recent.append(event)
-        status = FINISHED.get(event.to_status)
-        if status and not event.deleted and event.to_status != event.from_status:
-            minute = event.at.seconds // 60
-            self._finished.setdefault(minute, Counter())[status] += 1
         if event.deleted:
             self.names.pop(event.task_id, None)
         self._pending.append(event)
@@ -207,58 +202,20 @@ class EventHub:
             except Exception:
                 logger.exception("Dashboard: a page failed to take a change")
 
-    async def _poll_state(self) -> None:
-        while any(s.wants_state for s in self._subscriptions.values()):
-            try:
-                state = await self._read_state()
-            except UiError as exc:
-                if exc.unauthenticated:
-                    return
-                state = None
-            if state is not None and state != self._state:
-                first = self._state.paused is None
-                self._state = state
-                if not first:
-                    self._broadcast(Change(state=True))
-            await asyncio.sleep(STATE_POLL_SECONDS)
-        self._polling = None
-
-    async def _read_state(self) -> _StateFingerprint:
-        stats = await self.api.call(
-            self.api.system.GetStats, system_pb2.GetStatsRequest()
-        )
-        projects: list[tuple[str, int, int]] = []
-        token = ""
-        while True:
-            page = await self.api.call(
-                self.api.projects.ListProjects,
-                projects_pb2.ListProjectsRequest(
-                    page_size=PROJECT_PAGE, page_token=token
-                ),
-            )
-            projects.extend(
-                (p.id, p.updated_at.seconds, p.updated_at.nanos) for p in page.projects
-            )
-            token = page.next_page_token
-            if not token:
-                break
-        return _StateFingerprint(paused=stats.paused, projects=tuple(projects))
-
 
 class Hubs:
-    """The event hubs of the keys people signed in with, started on first use."""
+    """The event hubs of the keys people signed in with, made on first use."""
 
     def __init__(self, stubs: Stubs) -> None:
         self.stubs = stubs
         self._hubs: dict[str, EventHub] = {}
 
     def get(self, key: str) -> EventHub:
-        """Return the hub of key, starting it if needed."""
+        """Return the hub of key; its stream opens with its first page."""
         hub = self._hubs.get(key)
         if hub is None:
             hub = EventHub(Api(self.stubs, key), on_refused=self._forget)
             self._hubs[key] = hub
-            hub.start()
         return hub
 
     def _forget(self, hub: EventHub) -> None:

@@ -131,7 +131,7 @@ class Overview:
         await self.refresh()
         live.start()
         # The chart's window moves on each minute, events or not.
-        ui.timer(60.0, self._draw_chart)
+        ui.timer(60.0, self._read_activity)
 
     async def refresh(self) -> None:
         """Read counts and running tasks; draw the chart and events."""
@@ -173,8 +173,20 @@ class Overview:
             if not running.tasks
             else (f"… and {extra} more" if extra > 0 else "")
         )
-        self._draw_chart()
-        await self._draw_events()
+        await self._read_activity()
+
+    async def _read_activity(self) -> None:
+        """Read finishes per minute and recent events; draw them."""
+        try:
+            activity = await self.api.call(
+                self.api.system.GetActivity,
+                system_pb2.GetActivityRequest(max_events=EVENTS_SHOWN),
+            )
+        except UiError as exc:
+            self.errors.show(exc)
+            return
+        self._draw_chart(activity)
+        await self._draw_events(activity)
 
     def _chart_options(self) -> dict[str, Any]:
         return {
@@ -196,27 +208,26 @@ class Overview:
             ],
         }
 
-    def _draw_chart(self) -> None:
-        minutes = self.hub.finished_per_minute()
+    def _draw_chart(self, activity: system_pb2.GetActivityResponse) -> None:
         options = self.chart.options
         options["xAxis"]["data"] = [
-            datetime.fromtimestamp(start, UTC).strftime("%H:%M") for start, _ in minutes
+            datetime.fromtimestamp(m.start.seconds, UTC).strftime("%H:%M")
+            for m in activity.minutes
         ]
         for series, (name, _) in zip(options["series"], SERIES, strict=True):
-            series["data"] = [counts.get(name, 0) for _, counts in minutes]
+            series["data"] = [getattr(m, name) for m in activity.minutes]
         self.chart.update()
-        watched_for = time.time() - self.hub.started_at
-        if watched_for < 3600:
-            since = datetime.fromtimestamp(self.hub.started_at, UTC).strftime("%H:%M")
+        since = activity.since.seconds
+        if time.time() - since < 3600:
             self.chart_note.set_text(
-                f"Counted from the event stream since {since} UTC, when the "
-                "dashboard began watching."
+                "Counted since the server started at "
+                f"{datetime.fromtimestamp(since, UTC).strftime('%H:%M')} UTC."
             )
         else:
             self.chart_note.set_text("")
 
-    async def _draw_events(self) -> None:
-        recent = list(self.hub.recent)[-EVENTS_SHOWN:][::-1]
+    async def _draw_events(self, activity: system_pb2.GetActivityResponse) -> None:
+        recent = list(activity.recent_events)
         await self._learn_names({e.task_id for e in recent if not e.deleted})
         rows = []
         for event in recent:
@@ -239,9 +250,12 @@ class Overview:
             )
         self.events.rows = rows
         self.events.update()
-        since = datetime.fromtimestamp(self.hub.started_at, UTC).strftime("%H:%M:%S")
+        since = datetime.fromtimestamp(activity.since.seconds, UTC)
         self.events_note.set_text(
-            "" if rows else f"No task has changed since {since} UTC."
+            ""
+            if rows
+            else f"No task has changed since the server started at "
+            f"{since.strftime('%H:%M:%S')} UTC."
         )
 
     async def _learn_names(self, task_ids: set[str]) -> None:

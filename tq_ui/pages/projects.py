@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
@@ -20,14 +16,6 @@ from tq_ui.hub import Change
 from tq_ui.live import Refresher, follow
 from tq_ui.pages import shell, tables
 from tq_ui.reads import all_projects
-
-# Counting reads a project's tasks page by page (the API has no count per
-# project), so it stops after this many and says "at least".
-COUNT_CAP = 5_000
-COUNT_PAGE = 1_000
-COUNT_CONCURRENCY = 2
-# A project counted up to the cap is counted again at most this often.
-CAPPED_RECOUNT_SECONDS = 30.0
 
 COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Name", "field": "name", "align": "left"},
@@ -74,16 +62,6 @@ CELLS = {
 }
 
 
-@dataclass
-class Tally:
-    """Tasks of one project by status; capped when counting stopped early."""
-
-    by_status: Counter[str]
-    total: int
-    capped: bool
-    counted_at: float
-
-
 def tree_order(
     projects: list[projects_pb2.Project],
 ) -> list[tuple[projects_pb2.Project, int]]:
@@ -112,26 +90,6 @@ def tree_order(
     return ordered
 
 
-async def count_tasks(api: Api, project_id: str, cap: int = COUNT_CAP) -> Tally:
-    """Count a project's tasks by status, reading at most cap of them."""
-    by_status: Counter[str] = Counter()
-    total = 0
-    token = ""
-    while True:
-        page = await api.call(
-            api.projects.ListProjectTasks,
-            projects_pb2.ListProjectTasksRequest(
-                id=project_id, page_size=COUNT_PAGE, page_token=token
-            ),
-        )
-        for task in page.tasks:
-            by_status[text.status_name(task.status)] += 1
-        total += len(page.tasks)
-        token = page.next_page_token
-        if not token or total >= cap:
-            return Tally(by_status, total, bool(token), time.monotonic())
-
-
 def register(dashboard: Dashboard) -> None:
     """Add the projects page."""
 
@@ -151,18 +109,15 @@ def register(dashboard: Dashboard) -> None:
 
 
 class ProjectsView:
-    """The project table; counts fill in after the page is shown."""
+    """The project table with each project's task counts."""
 
     def __init__(self, context: shell.PageContext) -> None:
         self.context = context
         self.api = context.api
         self.projects: list[projects_pb2.Project] = []
-        self.tallies: dict[str, Tally] = {}
-        self.dirty: set[str] = set()
-        self._counting: asyncio.Task[None] | None = None
 
     async def build(self) -> None:
-        """Draw the table; start counting."""
+        """Draw the table and keep it current."""
         self.errors = shell.ErrorBanner()
         with ui.row().classes("w-full items-center"):
             ui.label("Projects").classes("text-h5")
@@ -174,30 +129,18 @@ class ProjectsView:
         self.table.props("data-testid=projects-table")
         self.table.on("edit", lambda e: self._edit(self._project(e.args["id"])))
         self.table.on("delete", lambda e: self._delete(e.args))
-        self.note = ui.label(
-            f"Counts read each project's tasks; past {text.count(COUNT_CAP)} they "
-            "show as a lower bound (the API has no per-project count)."
-        ).classes("text-caption text-grey-7")
-        self.recounter = Refresher(self.context.client, self._recount, min_interval=1.0)
         self.reloader = Refresher(self.context.client, self.refresh)
         follow(self.context.client, self.context.hub, self._on_change, state=True)
         await self.refresh()
-        self.dirty |= {p.id for p in self.projects}
-        self.recounter.start()
-        self.recounter.poke()
         self.reloader.start()
 
     def _project(self, project_id: str) -> projects_pb2.Project | None:
         return next((p for p in self.projects if p.id == project_id), None)
 
     def _on_change(self, change: Change) -> None:
-        if change.state or change.resync:
+        # Counts move with the events of tasks in a project.
+        if change.state or change.resync or any(e.project_id for e in change.events):
             self.reloader.poke()
-        if change.resync:
-            self.dirty |= {p.id for p in self.projects}
-        self.dirty |= {e.project_id for e in change.events if e.project_id}
-        if self.dirty:
-            self.recounter.poke()
 
     async def refresh(self) -> None:
         """Read the projects again and redraw the table."""
@@ -207,18 +150,12 @@ class ProjectsView:
             self.errors.show(exc)
             return
         self.errors.clear()
-        known = {p.id for p in self.projects}
-        new = known - set(self.tallies) - self.dirty
-        if new:
-            self.dirty |= new
-            self.recounter.poke()
         self._draw()
 
     def _draw(self) -> None:
         names = {p.id: p.name for p in self.projects}
         rows = []
         for project, depth in tree_order(self.projects):
-            tally = self.tallies.get(project.id)
             rows.append(
                 {
                     "id": project.id,
@@ -233,41 +170,11 @@ class ProjectsView:
                         f"{project.required_reviews} review(s)"
                     ),
                     "tags": ", ".join(project.tags),
-                    **_count_cells(tally),
+                    **_count_cells(project),
                 }
             )
         self.table.rows = rows
         self.table.update()
-
-    async def _recount(self) -> None:
-        now = time.monotonic()
-        due = []
-        for project_id in list(self.dirty):
-            tally = self.tallies.get(project_id)
-            if (
-                tally
-                and tally.capped
-                and now - tally.counted_at < CAPPED_RECOUNT_SECONDS
-            ):
-                continue
-            self.dirty.discard(project_id)
-            if self._project(project_id) is not None:
-                due.append(project_id)
-        gate = asyncio.Semaphore(COUNT_CONCURRENCY)
-
-        async def one(project_id: str) -> None:
-            async with gate:
-                try:
-                    self.tallies[project_id] = await count_tasks(self.api, project_id)
-                except UiError:
-                    return
-            self._draw()
-
-        await asyncio.gather(*(one(p) for p in due))
-        if self.dirty:
-            # Capped projects wait their turn; come back for them.
-            await asyncio.sleep(1.0)
-            self.recounter.poke()
 
     def _edit(self, project: projects_pb2.Project | None) -> None:
         open_project_dialog(self.api, self.projects, project, self.refresh)
@@ -295,7 +202,6 @@ class ProjectsView:
                     f"Deleted {row['name']} and {answer.deleted_tasks} task(s)",
                     type="positive",
                 )
-                self.tallies.pop(row["id"], None)
                 await self.refresh()
 
             with ui.row().classes("w-full justify-end"):
@@ -306,20 +212,18 @@ class ProjectsView:
         dialog.open()
 
 
-def _count_cells(tally: Tally | None) -> dict[str, Any]:
-    if tally is None:
-        return {"total": "counting…", "parts": []}
-    total = text.count(tally.total) + ("+" if tally.capped else "")
+def _count_cells(project: projects_pb2.Project) -> dict[str, Any]:
+    counts = project.tasks_by_status
     parts = [
         {
             "status": status,
-            "label": f"{text.count(tally.by_status[status])} {text.label(status)}",
+            "label": f"{text.count(counts[status])} {text.label(status)}",
             "color": text.STATUS_COLORS[status],
         }
         for status in text.TASK_STATUSES
-        if tally.by_status.get(status)
+        if counts.get(status)
     ]
-    return {"total": f"{total} total", "parts": parts}
+    return {"total": f"{text.count(sum(counts.values()))} total", "parts": parts}
 
 
 def open_project_dialog(
