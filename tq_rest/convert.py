@@ -242,6 +242,23 @@ def project_json(project: projects_pb2.Project) -> dict[str, Any]:
     }
 
 
+def activity_json(activity: system_pb2.GetActivityResponse) -> dict[str, Any]:
+    """Return the JSON document of recent activity."""
+    return {
+        "minutes": [
+            {
+                "start": time_json(m, "start"),
+                "completed": m.completed,
+                "failed": m.failed,
+                "cancelled": m.cancelled,
+            }
+            for m in activity.minutes
+        ],
+        "recent_events": [event_json(e) for e in activity.recent_events],
+        "since": time_json(activity, "since"),
+    }
+
+
 def stats_json(stats: system_pb2.GetStatsResponse) -> dict[str, Any]:
     """Return the JSON document of server statistics."""
     return {

@@ -512,6 +512,27 @@ class ProjectDeleted(_Output):
     deleted_tasks: int
 
 
+class ActivityMinute(_Output):
+    """Tasks that reached a final status during one minute."""
+
+    start: datetime | None
+    completed: int
+    failed: int
+    cancelled: int
+
+
+class Activity(_Output):
+    """Finishes per minute over the last hour and the latest task events."""
+
+    minutes: list[ActivityMinute] = Field(
+        description="The last 60 minutes, oldest first; the last is the current one."
+    )
+    recent_events: list[TaskEvent] = Field(description="Newest first.")
+    since: datetime | None = Field(
+        description="The server's start: activity is kept in memory from then."
+    )
+
+
 class Stats(_Output):
     """Server-wide counters."""
 

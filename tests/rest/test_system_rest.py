@@ -41,6 +41,7 @@ ROUTES = {
     ("post", "/queue/pause"),
     ("post", "/queue/resume"),
     ("get", "/stats"),
+    ("get", "/activity"),
     ("get", "/health"),
     ("get", "/metrics"),
     ("get", "/events"),
@@ -61,6 +62,27 @@ def test_the_seed_curl_examples_answer_with_json(rest_server: RestServer) -> Non
         answers["/stats"].json()
     )
     assert answers["/health"].json()["status"] == "ok"
+
+
+def test_activity_counts_finishes_per_minute_and_lists_recent_events(
+    client: httpx.Client,
+) -> None:
+    task = create_task(client, "finishes", command="exit 5")
+    wait_status(client, task["id"], "failed")
+
+    answer = client.get("/activity", params={"max_events": 3})
+    refused = client.get("/activity", params={"max_events": 501})
+
+    assert answer.status_code == 200
+    activity = answer.json()
+    assert len(activity["minutes"]) == 60
+    assert activity["minutes"][-1]["start"].endswith(":00.000000Z")
+    assert sum(m["failed"] for m in activity["minutes"]) >= 1
+    assert len(activity["recent_events"]) == 3
+    assert activity["recent_events"][0]["seq"] > activity["recent_events"][2]["seq"]
+    assert activity["since"].endswith("Z")
+    assert refused.status_code == 422
+    assert "max_events" in refused.text
 
 
 def test_stats_count_tasks_by_lower_case_status(client: httpx.Client) -> None:

@@ -1,10 +1,11 @@
-"""Server-wide routes: /stats, /health and /metrics."""
+"""Server-wide routes: /stats, /activity, /health and /metrics."""
 
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from tq_grpc._gen import system_pb2
@@ -32,6 +33,30 @@ async def stats(backend: BackendDep) -> Response:
     """Return task counts by status, projects, queue depth, slots and uptime."""
     answer = await backend.call(backend.system.GetStats, system_pb2.GetStatsRequest())
     return JsonResponse(convert.stats_json(answer))
+
+
+@router.get(
+    "/activity",
+    response_model=schemas.Activity,
+    responses=COMMON_ERRORS,
+    summary="Finished tasks per minute over the last hour, and recent events",
+)
+async def activity(
+    backend: BackendDep,
+    max_events: Annotated[
+        int,
+        Query(ge=0, le=500, description="How many recent task events (0: 50)."),
+    ] = 50,
+) -> Response:
+    """Return finishes per minute (oldest first) and the latest events (newest first).
+
+    The server keeps both in memory from its start (``since``).
+    """
+    answer = await backend.call(
+        backend.system.GetActivity,
+        system_pb2.GetActivityRequest(max_events=max_events),
+    )
+    return JsonResponse(convert.activity_json(answer))
 
 
 @router.get(
