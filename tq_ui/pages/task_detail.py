@@ -19,6 +19,7 @@ from tq_ui.dashboard import Dashboard
 from tq_ui.hub import Change
 from tq_ui.live import Refresher, follow
 from tq_ui.pages import actions, shell
+from tq_ui.pages.development import DevelopmentActions
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +123,11 @@ class TaskView:
                 with ui.card().classes("w-full"):
                     shell.section("Depends on")
                     self.dependencies = ui.column().classes("gap-1")
-                self.development_card = ui.card().classes("w-full")
+                with ui.card().classes("w-full") as self.development_card:
+                    self.development_body = ui.column().classes("w-full gap-2")
+                    self.development_actions = DevelopmentActions(
+                        self.api, self.task_id, self.refresh
+                    )
             with ui.column().classes("w-1/2 gap-4"):
                 with ui.card().classes("w-full"):
                     with ui.row().classes("w-full items-center"):
@@ -301,13 +306,14 @@ class TaskView:
         return answer.task
 
     def _show_development(self, task: tasks_pb2.Task) -> None:
-        card = self.development_card
-        card.clear()
-        card.set_visibility(task.development_workflow)
+        self.development_card.set_visibility(task.development_workflow)
         if not task.development_workflow:
             return
-        with card:
+        body = self.development_body
+        body.clear()
+        with body:
             development_panel(task.development)
+        self.development_actions.show(task.development)
 
     async def _show_history(self) -> None:
         try:
