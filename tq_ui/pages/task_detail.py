@@ -20,6 +20,7 @@ from tq_ui.hub import Change
 from tq_ui.live import Refresher, follow
 from tq_ui.pages import actions, shell
 from tq_ui.pages.development import DevelopmentActions
+from tq_ui.pages.task_edit import open_edit_dialog
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,9 @@ class TaskView:
             self.badge.props("data-testid=task-status")
             self.priority = ui.badge("", color="grey-5").props("outline")
             ui.space()
+            ui.button("Edit", icon="edit", on_click=self._edit).props(
+                "outline data-testid=task-edit"
+            )
             self.cancel_button = ui.button(
                 "Cancel", icon="cancel", color="negative", on_click=self._cancel
             ).props("data-testid=task-cancel")
@@ -331,6 +335,10 @@ class TaskView:
 
     def _name(self) -> str:
         return self.task.name if self.task is not None else self.task_id
+
+    def _edit(self) -> None:
+        if self.task is not None:
+            open_edit_dialog(self.api, self.task, self.refresh)
 
     def _cancel(self) -> None:
         actions.ask_cancel(self.api, self.task_id, self._name(), self.refresh)
