@@ -161,6 +161,8 @@ class TaskQueueSystem:
         each task under the development workflow. Blocks briefly."""
         tasks = self._guide(tasks)
         now = time.time()
+        # A workflow's tasks mostly wait for each other: read each once.
+        known = {task.id: task for task in tasks}
         reasons: dict[str, str] = {}
         queued: list[str] = []
         for task in tasks:
@@ -176,7 +178,7 @@ class TaskQueueSystem:
                     "runs only as the test run of the testing phase"
                 )
             elif task.status is TaskStatus.WAITING_FOR_DEPENDENCIES:
-                reasons[task.id] = self._awaited(task)
+                reasons[task.id] = self._awaited(task, known)
             elif task.status is not TaskStatus.PENDING:
                 continue
             elif not task.command:
@@ -272,13 +274,15 @@ class TaskQueueSystem:
         )
         return dataclasses.replace(view, tasks=listed)
 
-    def _awaited(self, task: Task) -> str:
-        raws = self.store.get_many("tasks", [k.uid(d.task_id) for d in task.depends_on])
-        for dependency, raw in zip(task.depends_on, raws, strict=True):
-            if raw is None:
-                continue
-            found = decode_task(raw)
-            if not found.status.terminal:
+    def _awaited(self, task: Task, known: Mapping[str, Task]) -> str:
+        unknown = [d.task_id for d in task.depends_on if d.task_id not in known]
+        read: dict[str, Task] = {}
+        if unknown:
+            raws = self.store.get_many("tasks", [k.uid(i) for i in unknown])
+            read = {i: decode_task(r) for i, r in zip(unknown, raws, strict=True) if r}
+        for dependency in task.depends_on:
+            found = known.get(dependency.task_id) or read.get(dependency.task_id)
+            if found is not None and not found.status.terminal:
                 return graph.waiting_reason(found, dependency.condition)
         return "dependencies met; about to be queued"
 
