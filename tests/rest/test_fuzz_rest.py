@@ -28,7 +28,7 @@ from tests.rest.live import RestServer, start_rest_server
 
 MIN_CASES = 500
 CASES_PER_OPERATION = 20
-OPERATIONS = 33  # every route but /events
+OPERATIONS = 34  # every route but /events
 # GET /stats, /health, /metrics, /queue; POST /queue/pause, /queue/resume.
 WITHOUT_INPUTS = 6
 TRUTHY = {"1", "true", "on", "yes", "t", "y"}
