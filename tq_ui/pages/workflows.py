@@ -236,11 +236,11 @@ class WorkflowView:
                 ui.space()
                 for status in text.TASK_STATUSES:
                     ui.badge(text.label(status), color=text.STATUS_COLORS[status])
-            height = max(320, min(900, 80 + 70 * _widest_layer(workflow)))
+            self.graph = graph.WorkflowGraph(workflow)
             self.chart = (
-                ui.echart(graph.chart_options(workflow), on_point_click=self._open_task)
+                ui.echart(self.graph.options(), on_point_click=self._open_task)
                 .classes("w-full")
-                .style(f"height: {height}px")
+                .style(f"height: {self.graph.height_px()}px")
             )
             self.chart.props("data-testid=workflow-graph")
         with ui.card().classes("w-full"):
@@ -277,7 +277,7 @@ class WorkflowView:
             self.errors.show(exc)
             return
         self.errors.clear()
-        if graph.recolor(self.chart.options, workflow):
+        if self.graph.recolor(self.chart.options, workflow):
             self.chart.update()
         self._show(workflow)
 
@@ -297,8 +297,8 @@ class WorkflowView:
         self.tasks_note.set_text(f"… and {hidden} more" if hidden > 0 else "")
 
     def _open_task(self, event: object) -> None:
-        task_id = getattr(event, "value", None)
-        if isinstance(task_id, str) and task_id:
+        task_id = self.graph.task_id(getattr(event, "value", None))
+        if task_id:
             ui.navigate.to(f"/ui/tasks/{task_id}")
 
     async def _cancel(self) -> None:
@@ -326,14 +326,3 @@ class WorkflowView:
             return
         ui.notify("Retrying the failed and cancelled tasks", type="positive")
         await self.refresh()
-
-
-def _widest_layer(workflow: workflows_pb2.Workflow) -> int:
-    layer_of = graph.layers(
-        [t.key for t in workflow.tasks],
-        [(e.source_key, e.target_key) for e in workflow.edges],
-    )
-    widths: dict[int, int] = {}
-    for layer in layer_of.values():
-        widths[layer] = widths.get(layer, 0) + 1
-    return max(widths.values(), default=1)
