@@ -14,6 +14,7 @@ from tq_ui.dashboard import Dashboard
 from tq_ui.hub import Change
 from tq_ui.live import Refresher, follow, watch
 from tq_ui.pages import shell, tables
+from tq_ui.pages.workflow_create import open_workflow_dialog
 from tq_ui.reads import all_projects, task_row
 
 PAGE_SIZE = 50
@@ -114,7 +115,14 @@ class WorkflowList:
     async def build(self) -> None:
         """Draw the list and fill it."""
         self.errors = shell.ErrorBanner()
-        ui.label("Workflows").classes("text-h5")
+        with ui.row().classes("w-full items-center"):
+            ui.label("Workflows").classes("text-h5")
+            ui.space()
+            ui.button(
+                "New workflow",
+                icon="add",
+                on_click=lambda: open_workflow_dialog(self.api),
+            ).props("data-testid=new-workflow")
         self.table = tables.table(LIST_COLUMNS, LIST_CELLS)
         self.table.props("data-testid=workflows-table")
         self.empty = ui.label("").classes("text-grey-7")

@@ -1,0 +1,90 @@
+"""The dashboard's reading of workflow documents (the CLI's format)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from taskqueue.models import workflow_create
+from tq_grpc._gen import common_pb2, tasks_pb2
+from tq_ui.workflow_document import DocumentError, parse_workflow
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "workflow.yaml"
+
+
+def test_the_example_reads_as_the_cli_reads_it() -> None:
+    source = EXAMPLE.read_text()
+    ours = parse_workflow(source)
+    cli = workflow_create(yaml.safe_load(source))
+
+    assert [t.key for t in ours.tasks] == [t.key for t in cli.tasks]
+    for mine, theirs in zip(ours.tasks, cli.tasks, strict=True):
+        assert list(mine.depends_on) == list(theirs.depends_on)
+        assert mine.task.command == theirs.task.command
+        assert mine.task.priority == theirs.task.priority
+        assert mine.task.max_retries == theirs.task.max_retries
+    assert (ours.name, ours.description) == (cli.name, cli.description)
+
+
+def test_every_kind_of_edge_and_field_is_read() -> None:
+    outside = "7d9e6a4e-0000-4000-8000-000000000001"
+    request = parse_workflow(
+        f"""
+name: all
+project_id: {outside}
+tasks:
+  - key: a
+    command: "true"
+    priority: critical
+    env: {{A: "1"}}
+    tags: [x, y]
+    timeout_seconds: 30
+    start_after: 2099-01-01T00:00:00Z
+  - key: b
+    depends_on:
+      - a
+      - {{key: a, condition: completion}}
+      - {{task_id: {outside}, condition: failure}}
+"""
+    )
+
+    a, b = request.tasks
+    assert request.project_id == outside
+    assert a.task.priority == common_pb2.PRIORITY_CRITICAL
+    assert dict(a.task.env) == {"A": "1"}
+    assert list(a.task.tags) == ["x", "y"]
+    assert a.task.timeout_seconds == 30
+    assert a.task.start_after.ToJsonString() == "2099-01-01T00:00:00Z"
+    assert [(d.key, d.condition) for d in b.depends_on] == [
+        ("a", tasks_pb2.DEPENDENCY_CONDITION_SUCCESS),
+        ("a", tasks_pb2.DEPENDENCY_CONDITION_COMPLETION),
+    ]
+    assert [(d.task_id, d.condition) for d in b.task.depends_on] == [
+        (outside, tasks_pb2.DEPENDENCY_CONDITION_FAILURE)
+    ]
+    assert b.task.name == "b"
+
+
+@pytest.mark.parametrize(
+    ("source", "named"),
+    [
+        ("name: x\ntasks:\n - key: a\n   comand: x", "tasks[0].comand"),
+        ("name: x\ntasks:\n - key: a\n   priority: urgent", "tasks[0].priority"),
+        (
+            "name: x\ntasks:\n - key: a\n   depends_on: [{key: b, condition: maybe}]",
+            "tasks[0].depends_on[0].condition",
+        ),
+        ("name: x\ntasks: []", "tasks"),
+        ("name: x\ntasks:\n - key: a\n   timeout_seconds: soon", "timeoutSeconds"),
+        ("[1", "not YAML or JSON"),
+        ("just text", "expected a mapping"),
+        ("name: x\nowner: me\ntasks: [{key: a}]", "owner"),
+    ],
+)
+def test_a_bad_document_is_refused_naming_the_field(source: str, named: str) -> None:
+    with pytest.raises(DocumentError) as caught:
+        parse_workflow(source)
+
+    assert named in str(caught.value)
