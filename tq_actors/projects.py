@@ -99,6 +99,9 @@ class ProjectActor(Actor):
         self._tell_limit(updated)
         ops: list[Op] = [("projects", k.uid(project_id), encode_project(updated))]
         logger.info("Project %r: updated (%s)", project_id, ", ".join(sorted(values)))
+        if not values:
+            # Nothing changed but updated_at: no event for watchers.
+            return Durable(updated, self._store.commit(ops))
         ticket = self._commit(ops, ServerEventKind.PROJECT_UPDATED, now, project_id)
         return Durable(updated, ticket)
 

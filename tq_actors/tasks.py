@@ -524,15 +524,21 @@ class TaskActor(Actor):
     def set_paused(self, paused: bool) -> Durable:
         """Pause or resume dispatching; the choice outlives a restart."""
         assert self._scheduler is not None
+        changed = paused != self._paused
         self._paused = paused
         ticket = self._store.commit([("meta", b"paused", b"1" if paused else b"0")])
-        kind = ServerEventKind.QUEUE_PAUSED if paused else ServerEventKind.QUEUE_RESUMED
-        event = ServerEvent(kind=kind, at=time.time())
-        assert self._bus is not None
-        bus = self._bus
-        ticket.add_done_callback(
-            lambda t: None if t.exception() else bus.tell("publish_server", [event])
-        )
+        if changed:
+            event = ServerEvent(
+                kind=ServerEventKind.QUEUE_PAUSED
+                if paused
+                else ServerEventKind.QUEUE_RESUMED,
+                at=time.time(),
+            )
+            assert self._bus is not None
+            bus = self._bus
+            ticket.add_done_callback(
+                lambda t: None if t.exception() else bus.tell("publish_server", [event])
+            )
         scheduler = self._scheduler
         if paused:
             scheduler.tell("set_paused", True)

@@ -37,6 +37,7 @@ TASK_FIELDS = {
     "idempotency_key",
     "development_workflow",
 }
+MAX_DOCUMENT_CHARS = 8 * 1024 * 1024
 CONDITIONS = ("success", "failure", "completion")
 PRIORITIES = ("low", "normal", "high", "critical")
 
@@ -45,16 +46,34 @@ class DocumentError(ValueError):
     """A workflow document that cannot become a request; says where."""
 
 
+class _NoAliases(yaml.SafeLoader):
+    """SafeLoader that refuses aliases: a few lines of them can expand to
+    billions of nodes (a "billion laughs" document)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise DocumentError(
+                f"line {event.start_mark.line + 1}: YAML aliases (*name) are "
+                "not accepted; write the value out."
+            )
+        return super().compose_node(parent, index)
+
+
 def parse_workflow(source: str) -> workflows_pb2.CreateWorkflowRequest:
     """Return the CreateWorkflowRequest of a YAML or JSON workflow document.
 
     Raises:
         DocumentError: naming the field (e.g. ``tasks[1].comand``).
     """
+    if len(source) > MAX_DOCUMENT_CHARS:
+        raise DocumentError(f"the document is over {MAX_DOCUMENT_CHARS:,} characters.")
     try:
-        document = yaml.safe_load(source)
+        document = yaml.load(source, Loader=_NoAliases)  # noqa: S506 - safe loader
     except yaml.YAMLError as exc:
         raise DocumentError(f"not YAML or JSON: {exc}") from None
+    except RecursionError:
+        raise DocumentError("the document is nested too deeply.") from None
     if not isinstance(document, Mapping):
         raise DocumentError("expected a mapping with name and tasks.")
     _known(document, WORKFLOW_FIELDS, "")
@@ -72,6 +91,8 @@ def parse_workflow(source: str) -> workflows_pb2.CreateWorkflowRequest:
         json_format.ParseDict(_without_none(wire), request)
     except json_format.ParseError as exc:
         raise DocumentError(str(exc)) from None
+    except RecursionError:
+        raise DocumentError("the document is nested too deeply.") from None
     return request
 
 
@@ -81,7 +102,10 @@ def _task(item: Any, path: str) -> dict[str, Any]:
     _known(item, TASK_FIELDS, path)
     inside: list[dict[str, Any]] = []
     outside: list[dict[str, Any]] = []
-    for index, edge in enumerate(item.get("depends_on") or []):
+    edges = item.get("depends_on")
+    if edges is not None and not isinstance(edges, list):
+        raise DocumentError(f"{path}.depends_on: expected a list.")
+    for index, edge in enumerate(edges or []):
         field = f"{path}.depends_on[{index}]"
         if isinstance(edge, str):
             inside.append({"key": edge, "condition": _condition("success", field)})

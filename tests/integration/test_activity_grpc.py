@@ -89,6 +89,9 @@ def test_server_events_report_project_changes_and_the_queue_pause(
         srv.projects.UpdateProject(
             projects_pb2.UpdateProjectRequest(id=project.id, description="changed")
         )
+        # Neither changes anything, so neither is an event.
+        srv.projects.UpdateProject(projects_pb2.UpdateProjectRequest(id=project.id))
+        srv.system.PauseQueue(system_pb2.PauseQueueRequest())
         srv.system.PauseQueue(system_pb2.PauseQueueRequest())
         srv.system.ResumeQueue(system_pb2.ResumeQueueRequest())
         srv.projects.DeleteProject(projects_pb2.DeleteProjectRequest(id=project.id))

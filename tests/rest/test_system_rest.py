@@ -71,7 +71,8 @@ def test_activity_counts_finishes_per_minute_and_lists_recent_events(
     wait_status(client, task["id"], "failed")
 
     answer = client.get("/activity", params={"max_events": 3})
-    refused = client.get("/activity", params={"max_events": 501})
+    cut = client.get("/activity", params={"max_events": 501})
+    refused = client.get("/activity", params={"max_events": -1})
 
     assert answer.status_code == 200
     activity = answer.json()
@@ -81,6 +82,7 @@ def test_activity_counts_finishes_per_minute_and_lists_recent_events(
     assert len(activity["recent_events"]) == 3
     assert activity["recent_events"][0]["seq"] > activity["recent_events"][2]["seq"]
     assert activity["since"].endswith("Z")
+    assert len(cut.json()["recent_events"]) <= 500
     assert refused.status_code == 422
     assert "max_events" in refused.text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,38 @@ def test_a_bad_document_is_refused_naming_the_field(source: str, named: str) -> 
         parse_workflow(source)
 
     assert named in str(caught.value)
+
+
+def test_aliases_are_refused_before_they_can_expand() -> None:
+    # Eight levels of nine aliases each would expand to 9**8 nodes.
+    lines = ["name: bomb", "x0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 9):
+        lines.append(f"x{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 9) + "]")
+    lines.append("tasks: [{key: a}]")
+    started = time.monotonic()
+
+    with pytest.raises(DocumentError) as caught:
+        parse_workflow("\n".join(lines))
+
+    assert "aliases" in str(caught.value)
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_deeply_nested_or_oversized_document_is_refused() -> None:
+    with pytest.raises(DocumentError) as deep:
+        parse_workflow("name: w\ntasks: " + "[" * 5000 + "]" * 5000)
+    with pytest.raises(DocumentError) as big:
+        parse_workflow("name: w\n#" + "x" * (9 * 1024 * 1024))
+
+    assert "nested too deeply" in str(deep.value)
+    assert "characters" in str(big.value)
+
+
+@pytest.mark.parametrize("edges", ["fetch", "{key: fetch}"])
+def test_depends_on_must_be_a_list(edges: str) -> None:
+    with pytest.raises(DocumentError) as caught:
+        parse_workflow(
+            f"name: w\ntasks:\n  - key: fetch\n  - key: b\n    depends_on: {edges}\n"
+        )
+
+    assert str(caught.value) == "tasks[1].depends_on: expected a list."

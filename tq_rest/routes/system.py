@@ -45,7 +45,12 @@ async def activity(
     backend: BackendDep,
     max_events: Annotated[
         int,
-        Query(ge=0, le=500, description="How many recent task events (0: 50)."),
+        Query(
+            ge=0,
+            le=2**31 - 1,
+            description="How many recent task events: 0 means 50, more than "
+            "500 is cut to 500.",
+        ),
     ] = 50,
 ) -> Response:
     """Return finishes per minute (oldest first) and the latest events (newest first).

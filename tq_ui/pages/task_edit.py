@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from tq_ui.forms import FormError, parse_dependencies, parse_env, parse_time, wh
 from tq_ui.pages.shell import notify_error
 
 Done = Callable[[], Awaitable[None]]
+MAX_INT32 = 2**31 - 1
 
 
 def current_values(task: tasks_pb2.Task) -> dict[str, Any]:
@@ -63,22 +65,37 @@ def update_request(
     _lists(request, changed, after)
     if "start_after" in changed:
         if str(after["start_after"] or "").strip():
-            request.start_after.CopyFrom(parse_time(after["start_after"]))
+            try:
+                request.start_after.CopyFrom(parse_time(after["start_after"]))
+            except (OverflowError, ValueError) as exc:
+                if isinstance(exc, FormError):
+                    raise
+                raise FormError("Start after: the time is out of range.") from None
         else:
             request.clear_start_after = True
     return request
+
+
+def _bounded(value: Any, name: str) -> int:
+    """Return a whole number the wire can carry; FormError naming name if not."""
+    if value is not None and not math.isfinite(value):
+        raise FormError(f"{name}: give a whole number, 0 or more.")
+    number = whole(value, name)
+    if number > MAX_INT32:
+        raise FormError(f"{name}: at most {MAX_INT32:,}.")
+    return number
 
 
 def _numbers(
     request: tasks_pb2.UpdateTaskRequest, changed: set[str], after: dict[str, Any]
 ) -> None:
     if "timeout_seconds" in changed:
-        request.timeout_seconds = whole(after["timeout_seconds"], "Timeout")
+        request.timeout_seconds = _bounded(after["timeout_seconds"], "Timeout")
     if "max_retries" in changed:
-        request.max_retries = whole(after["max_retries"], "Max retries")
+        request.max_retries = _bounded(after["max_retries"], "Max retries")
     if "retry_delay_seconds" in changed:
         delay = float(after["retry_delay_seconds"] or 0)
-        if delay < 0:
+        if not math.isfinite(delay) or delay < 0:
             raise FormError("Retry delay: give 0 or more seconds.")
         request.retry_delay_seconds = delay
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from nicegui import events, ui
 
 from tq_ui.backend import Api, UiError
@@ -28,6 +30,9 @@ tasks:
     depends_on: [{key: test, condition: failure}]
 """
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
+# What the browser may send of a typed document: NiceGUI drops a message
+# over 1 MB, which would leave the server with the text as it was before.
+MAX_TYPED_CHARS = 900_000
 
 
 def open_workflow_dialog(api: Api) -> None:
@@ -43,18 +48,33 @@ def open_workflow_dialog(api: Api) -> None:
         source = (
             ui.textarea("YAML or JSON", value=EXAMPLE)
             .classes("w-full font-mono")
-            .props("outlined autogrow input-style='min-height: 18rem'")
+            .props(
+                "outlined autogrow input-style='min-height: 18rem' "
+                f"maxlength={MAX_TYPED_CHARS} counter"
+            )
         )
         source.props("data-testid=workflow-document")
         problem = ui.label("").classes("text-negative whitespace-pre-wrap")
         problem.props("data-testid=workflow-problem")
 
+        loaded: dict[str, str] = {}
+
         async def load(event: events.UploadEventArguments) -> None:
             data = await event.file.read()
             try:
-                source.value = data.decode("utf-8")
+                document = data.decode("utf-8")
             except UnicodeDecodeError:
                 problem.set_text(f"{event.file.name}: not UTF-8 text.")
+                return
+            problem.set_text("")
+            if len(document) > MAX_TYPED_CHARS:
+                # Too big to show and send back: keep it here, show a note.
+                loaded["document"] = document
+                loaded["note"] = f"# {event.file.name}: {len(document):,} characters"
+                source.value = loaded["note"]
+            else:
+                loaded.clear()
+                source.value = document
 
         ui.upload(
             label="…or load a file",
@@ -64,8 +84,12 @@ def open_workflow_dialog(api: Api) -> None:
         ).props("accept=.yaml,.yml,.json flat bordered").classes("w-full")
 
         async def create() -> None:
+            document = source.value or ""
+            if loaded and document == loaded["note"]:
+                document = loaded["document"]
             try:
-                request = parse_workflow(source.value or "")
+                # Off the event loop: a big document takes a while to read.
+                request = await asyncio.to_thread(parse_workflow, document)
             except DocumentError as exc:
                 problem.set_text(str(exc))
                 return
