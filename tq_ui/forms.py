@@ -8,11 +8,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from nicegui.elements.input_chips import InputChips
+from nicegui.events import GenericEventArguments
 
 from tq_grpc._gen import tasks_pb2
 from tq_ui import text
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# The browser clears what was typed and sends it; the server adds the chip.
+_SEND_ENTERED_TAG = "(typed, done) => { done(); emit(typed); }"
+# Quasar drops text still typed when focus leaves the field: send it first.
+_SEND_LEFT_TEXT = (
+    "(e) => { const typed = e.target.value;"
+    " if (typeof typed === 'string' && typed.trim()) emit(typed); }"
+)
 
 
 class FormError(ValueError):
@@ -64,6 +73,39 @@ class TaskForm:
         if self.start_after.strip():
             spec.start_after.CopyFrom(parse_time(self.start_after))
         return spec
+
+
+class TagsInput(InputChips):
+    """A chips field that keeps every tag typed, however slow the server is.
+
+    NiceGUI 3.18's ui.input_chips lets the browser compute each new list from
+    the last one the server sent back, and shows a chip only once it is back:
+    a tag Entered before that answer arrived (right after a dialog opened, on
+    a busy machine) replaced the tag before it. Here the browser sends only
+    what changed (a tag Entered, text left typed when focus moves on, a chip
+    removed) and the server edits its list, the one a form reads.
+    """
+
+    def __init__(self, label: str, *, value: Iterable[str] = ()) -> None:
+        super().__init__(label, value=list(value), new_value_mode="add-unique")
+        self.on("new-value", self._add, js_handler=_SEND_ENTERED_TAG)
+        self.on("focusout", self._add, js_handler=_SEND_LEFT_TEXT)
+        self.on("remove", self._remove)
+
+    def _event_args_to_value(self, e: GenericEventArguments) -> list[str]:
+        # The browser's whole list may lack tags still on their way back; its
+        # changes arrive as the events handled below.
+        return list(self.value)
+
+    def _add(self, e: GenericEventArguments) -> None:
+        tag = str(e.args or "").strip()
+        if tag and tag not in self.value:
+            self.value = [*self.value, tag]
+
+    def _remove(self, e: GenericEventArguments) -> None:
+        removed = e.args.get("value") if isinstance(e.args, dict) else None
+        if removed in self.value:
+            self.value = [tag for tag in self.value if tag != removed]
 
 
 def whole(value: float | None, name: str) -> int:

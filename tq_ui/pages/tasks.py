@@ -14,7 +14,7 @@ from tq_grpc._gen import system_pb2, tasks_pb2
 from tq_ui import text
 from tq_ui.backend import UiError
 from tq_ui.dashboard import Dashboard
-from tq_ui.forms import FormError, TaskForm
+from tq_ui.forms import FormError, TagsInput, TaskForm
 from tq_ui.live import watch
 from tq_ui.pages import actions, shell, tables
 from tq_ui.reads import all_projects, task_row
@@ -309,9 +309,7 @@ def open_create_dialog(
             env = ui.textarea("Environment: NAME=value per line").props(
                 "autogrow input-class=font-mono data-testid=create-env"
             )
-            tags = ui.input_chips("Tags (Enter after each)", value=[]).props(
-                "data-testid=create-tags"
-            )
+            tags = TagsInput("Tags (Enter after each)").props("data-testid=create-tags")
             timeout = ui.number("Timeout (s, 0: none)", min=0, precision=0)
             timeout.props("data-testid=create-timeout")
             retries = ui.number("Max retries", min=0, precision=0)
