@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from taskqueue.models import workflow_create
+from taskqueue.models import WORKFLOW_FIELDS, WORKFLOW_TASK_FIELDS, workflow_create
 from tq_grpc._gen import common_pb2, tasks_pb2
+from tq_ui import workflow_document
 from tq_ui.workflow_document import DocumentError, parse_workflow
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "workflow.yaml"
@@ -27,6 +28,13 @@ def test_the_example_reads_as_the_cli_reads_it() -> None:
         assert mine.task.priority == theirs.task.priority
         assert mine.task.max_retries == theirs.task.max_retries
     assert (ours.name, ours.description) == (cli.name, cli.description)
+
+
+def test_the_dashboard_knows_the_same_fields_as_the_cli() -> None:
+    # tq_ui may not import the SDK (it sits above the adapters): the lists
+    # are kept twice, and this keeps them equal.
+    assert set(WORKFLOW_FIELDS) == workflow_document.WORKFLOW_FIELDS
+    assert set(WORKFLOW_TASK_FIELDS) == workflow_document.TASK_FIELDS
 
 
 def test_every_kind_of_edge_and_field_is_read() -> None:
