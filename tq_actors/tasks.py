@@ -445,6 +445,9 @@ class TaskActor(Actor):
             self._lookup(task_id) for task_id in self._project_task_ids(project_id)
         ]
         assert self._runner is not None
+        # TODO: a running task is killed and deleted in one step, so its last
+        # event goes running -> deleted with no cancelled transition, and
+        # GetActivity does not count it as cancelled.
         for task in tasks:
             if task.status is TaskStatus.RUNNING or task.id in self._dispatched:
                 self._runner.tell("kill", task.id, "deleted with its project")
