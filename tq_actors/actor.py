@@ -10,7 +10,7 @@ store has made the change durable; or a Future, which the reply follows.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +62,7 @@ class Actor(pykka.ThreadingActor):
         if not anticipated:
             logger.exception("%s: %s failed", type(self).__name__, message.method)
         if message.reply is not None:
-            message.reply.set_exception(exc)
+            _answer(message.reply, error=exc)
         elif anticipated:
             logger.info("%s: %s refused: %s", type(self).__name__, message.method, exc)
 
@@ -72,15 +72,15 @@ def _settle(reply: Future[Any], result: Any) -> None:
         result.add_done_callback(lambda done: _copy(done, reply))
         return
     if not isinstance(result, Durable):
-        reply.set_result(result)
+        _answer(reply, result)
         return
 
     def release(ticket: Future[None]) -> None:
         error = ticket.exception()
         if error is None:
-            reply.set_result(result.value)
+            _answer(reply, result.value)
         else:
-            reply.set_exception(error)
+            _answer(reply, error=error)
 
     result.ticket.add_done_callback(release)
 
@@ -88,9 +88,25 @@ def _settle(reply: Future[Any], result: Any) -> None:
 def _copy(source: Future[Any], target: Future[Any]) -> None:
     error = source.exception()
     if error is None:
-        target.set_result(source.result())
+        _answer(target, source.result())
     else:
-        target.set_exception(error)
+        _answer(target, error=error)
+
+
+def _answer(
+    reply: Future[Any], value: Any = None, *, error: BaseException | None = None
+) -> None:
+    """Settle reply, unless its caller gave up (a cancelled RPC cancels it)."""
+    if reply.cancelled():
+        return
+    try:
+        if error is None:
+            reply.set_result(value)
+        else:
+            reply.set_exception(error)
+    except InvalidStateError:
+        # Cancelled between the check and the answer: nobody is waiting.
+        logger.debug("Actor: a reply was cancelled before its answer")
 
 
 class Handle:
