@@ -32,6 +32,7 @@ from tq_ui.dashboard import Dashboard
 DASHBOARD_PATHS = frozenset({"/", "/ui", "/favicon.ico"})
 DASHBOARD_PREFIXES = ("/ui/", "/_nicegui/", "/_nicegui_ws/")
 SESSION_COOKIE = "task_queue_dashboard"
+RECONNECT_TIMEOUT_SECONDS = 15.0
 FAVICON = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
     '<rect width="32" height="32" rx="6" fill="#1f4e79"/>'
@@ -76,6 +77,10 @@ def add_dashboard(app: FastAPI, *, grpc_target: str, settings: Settings) -> Dash
         session_middleware_kwargs={"session_cookie": SESSION_COOKIE},
         # No bindings to poll: pages are updated by the event stream.
         binding_refresh_interval=None,
+        # NiceGUI 3.18 derives socket.io's ping timeout from this (0.4x, at
+        # least 2 s): with the default 3 s, a browser busy for 2 s when a ping
+        # came lost its socket. 15 s gives 6 s; a closed tab's page lives 15 s.
+        reconnect_timeout=RECONNECT_TIMEOUT_SECONDS,
         show_welcome_message=False,
     )
     mount = _narrow_catch_all(app, routes_before)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, WebSocketRoute
 
 from tests.rest.live import RestServer
 
@@ -27,3 +30,41 @@ def chart_option(page: Page, test_id: str) -> dict[str, Any]:
         int(element_id[1:]),
     )
     return option
+
+
+# An Engine.IO ping: relayed at once, or the server would drop a held socket.
+PING = "2"
+
+
+class ServerMessages:
+    """Relays the dashboard socket's messages to a page; can hold them back."""
+
+    def __init__(self, page: Page) -> None:
+        self._holding = False
+        self._held: list[str | bytes] = []
+        self._route: WebSocketRoute | None = None
+        page.route_web_socket(re.compile(r".*/_nicegui_ws/.*"), self._connect)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Deliver no message to the page inside the block, all of them after."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+            while self._held and self._route is not None:
+                self._route.send(self._held.pop(0))
+
+    def _connect(self, route: WebSocketRoute) -> None:
+        self._route = route
+        server = route.connect_to_server()
+        server.on_message(self._relay)
+        route.on_message(server.send)
+
+    def _relay(self, message: str | bytes) -> None:
+        assert self._route is not None  # set before the server can answer
+        if message == PING or not (self._holding or self._held):
+            self._route.send(message)
+        else:
+            self._held.append(message)

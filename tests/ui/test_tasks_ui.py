@@ -6,54 +6,14 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from playwright.sync_api import Page, WebSocketRoute, expect
+from playwright.sync_api import Page, expect
 
 from tests.rest.live import RestServer, create_task, wait_status
 from tests.server_process import server_environment
-from tests.ui.browsing import open_page
+from tests.ui.browsing import ServerMessages, open_page
 
 LIVE_SECONDS = 1.0
-
-
-# An Engine.IO ping: relayed at once, or the server would drop a held socket.
-PING = "2"
-
-
-class ServerMessages:
-    """Relays the dashboard socket's messages to a page; can hold them back."""
-
-    def __init__(self, page: Page) -> None:
-        self._holding = False
-        self._held: list[str | bytes] = []
-        self._route: WebSocketRoute | None = None
-        page.route_web_socket(re.compile(r".*/_nicegui_ws/.*"), self._connect)
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        """Deliver no message to the page inside the block, all of them after."""
-        self._holding = True
-        try:
-            yield
-        finally:
-            self._holding = False
-            while self._held and self._route is not None:
-                self._route.send(self._held.pop(0))
-
-    def _connect(self, route: WebSocketRoute) -> None:
-        self._route = route
-        server = route.connect_to_server()
-        server.on_message(self._relay)
-        route.on_message(server.send)
-
-    def _relay(self, message: str | bytes) -> None:
-        assert self._route is not None  # set before the server can answer
-        if message == PING or not (self._holding or self._held):
-            self._route.send(message)
-        else:
-            self._held.append(message)
 
 
 def test_a_task_created_in_the_dialog_runs_to_completed_and_shows_its_log(

@@ -12,6 +12,7 @@ from tq_grpc._gen import projects_pb2
 from tq_ui import text
 from tq_ui.backend import Api, UiError
 from tq_ui.dashboard import Dashboard
+from tq_ui.forms import TagsInput
 from tq_ui.hub import Change
 from tq_ui.live import Refresher, follow
 from tq_ui.pages import shell, tables
@@ -258,7 +259,8 @@ def open_project_dialog(
             parent = ui.select(
                 parents, label="Parent", value=project.parent_id if project else ""
             ).props("data-testid=project-parent")
-            tags = ui.input_chips("Tags", value=list(project.tags) if project else [])
+            tags = TagsInput("Tags", value=project.tags if project else ())
+            tags.props("data-testid=project-tags")
             max_parallel = ui.number(
                 "Max parallel (0: no limit)",
                 value=project.max_parallel if project else 0,
