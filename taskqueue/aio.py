@@ -62,6 +62,7 @@ from taskqueue.models import (
     task_spec,
     task_update,
     workflow_create,
+    workflow_get,
 )
 from tq_grpc._gen import (
     development_pb2,
@@ -632,10 +633,19 @@ class AsyncTaskQueueClient:
         return Workflow.from_proto(response.workflow)
 
     async def get_workflow(
-        self, workflow_id: str, *, timeout: float | None = None
+        self, workflow_id: str, *, view: str = "full", timeout: float | None = None
     ) -> Workflow:
-        """Return one workflow with its tasks and edges."""
-        request = workflows_pb2.GetWorkflowRequest(id=workflow_id)
+        """Return one workflow with its tasks and edges.
+
+        ``view="basic"`` reads a large workflow at a fraction of the cost:
+        each task has only id, name, project_id, status, status_reason,
+        attempt, exit_code, started_at and finished_at (the rest empty), and
+        each edge only its keys and condition.
+
+        Raises:
+            ValidationError: ``view`` is neither "full" nor "basic".
+        """
+        request = workflow_get(workflow_id, view)
         response = await self._call("GetWorkflow", request, timeout)
         return Workflow.from_proto(response.workflow)
 

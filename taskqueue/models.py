@@ -937,6 +937,23 @@ WORKFLOW_TASK_FIELDS = (
 )
 
 
+WORKFLOW_VIEWS = {
+    "full": workflows_pb2.WORKFLOW_VIEW_FULL,
+    "basic": workflows_pb2.WORKFLOW_VIEW_BASIC,
+}
+
+
+def workflow_get(workflow_id: str, view: str) -> workflows_pb2.GetWorkflowRequest:
+    """Return the ``GetWorkflowRequest`` of a workflow read in a view.
+
+    Raises:
+        ValidationError: ``view`` is neither "full" nor "basic".
+    """
+    if view not in WORKFLOW_VIEWS:
+        raise ValidationError(f"view: must be 'full' or 'basic', not {view!r}.")
+    return workflows_pb2.GetWorkflowRequest(id=workflow_id, view=WORKFLOW_VIEWS[view])
+
+
 def workflow_create(
     document_or_name: Mapping[str, Any] | str,
     tasks: Sequence[Mapping[str, Any]] | None = None,

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from tq_actors.models import (
     Condition,
+    Dependency,
     Task,
     TaskStatus,
     WorkflowStatus,
@@ -45,6 +46,15 @@ def unmet_reason(dependency: Task, condition: Condition) -> str:
         f"{dependency.status.label}; its {condition.name.lower()} "
         "condition can never hold"
     )
+
+
+class Dependent(Protocol):
+    """A task or its outline, as the edges it waits on."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def depends_on(self) -> tuple[Dependency, ...]: ...
 
 
 def waiting_reason(dependency: Task, condition: Condition) -> str:
@@ -121,7 +131,7 @@ def workflow_status(tasks: Sequence[_Brief]) -> tuple[WorkflowStatus, dict[str, 
 
 
 def workflow_edges(
-    tasks: Sequence[tuple[str, Task]],
+    tasks: Sequence[tuple[str, Dependent]],
 ) -> list[tuple[str, str, str, str, Condition]]:
     """Edges between a workflow's tasks as (source key, target key, source id,
     target id, condition); the source must end before the target starts."""

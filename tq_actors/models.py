@@ -385,17 +385,35 @@ class Workflow:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskOutline:
+    """The few fields of a task that a large workflow is drawn or polled with."""
+
+    id: str
+    name: str
+    project_id: str
+    status: TaskStatus
+    status_reason: str
+    attempt: int
+    exit_code: int | None
+    started_at: float | None
+    finished_at: float | None
+    depends_on: tuple[Dependency, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class WorkflowView:
     """A workflow as read: status and counts derived from its tasks.
 
     ``tasks`` holds the tasks in the workflow's key order (a deleted task is
-    left out); it is empty in lists.
+    left out); ``outlines`` holds them instead when only outlines were asked
+    for. Both are empty in lists.
     """
 
     workflow: Workflow
     status: WorkflowStatus
     progress: dict[str, int]
     tasks: tuple[tuple[str, Task], ...] = ()
+    outlines: tuple[tuple[str, TaskOutline], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from tq_actors import (
     Task,
     TaskChanges,
     TaskEvent,
+    TaskOutline,
     TaskSpec,
     TaskStatus,
     WorkflowSpec,
@@ -111,6 +112,23 @@ def task_to_proto(task: Task) -> tasks_pb2.Task:
     )
     if task.exit_code is not None:
         message.exit_code = task.exit_code
+    return message
+
+
+def outline_to_proto(outline: TaskOutline) -> tasks_pb2.Task:
+    """Build the wire form of a task outline: the fields it has, others unset."""
+    message = tasks_pb2.Task(
+        id=outline.id,
+        name=outline.name,
+        project_id=outline.project_id,
+        status=int(outline.status),
+        status_reason=outline.status_reason,
+        attempt=outline.attempt,
+        started_at=timestamp(outline.started_at),
+        finished_at=timestamp(outline.finished_at),
+    )
+    if outline.exit_code is not None:
+        message.exit_code = outline.exit_code
     return message
 
 
@@ -336,9 +354,12 @@ def workflow_spec_from_proto(
 
 
 def workflow_to_proto(view: WorkflowView) -> workflows_pb2.Workflow:
-    """Build the wire form of a workflow; tasks and edges when the view has them."""
+    """Build the wire form of a workflow; tasks and edges when the view has them.
+
+    Outlined tasks come with edges by key only: the keys map to the task ids.
+    """
     workflow = view.workflow
-    return workflows_pb2.Workflow(
+    message = workflows_pb2.Workflow(
         id=workflow.id,
         name=workflow.name,
         description=workflow.description,
@@ -346,23 +367,36 @@ def workflow_to_proto(view: WorkflowView) -> workflows_pb2.Workflow:
         status=int(view.status),
         progress=workflows_pb2.WorkflowProgress(**view.progress),
         created_at=timestamp(workflow.created_at),
-        tasks=[
-            workflows_pb2.WorkflowTask(key=key, task=task_to_proto(task))
-            for key, task in view.tasks
-        ],
-        edges=[
-            workflows_pb2.WorkflowEdge(
-                source_key=source_key,
-                target_key=target_key,
-                source_task_id=source_id,
-                target_task_id=target_id,
-                condition=int(condition),
-            )
-            for source_key, target_key, source_id, target_id, condition in (
-                workflow_edges(view.tasks)
-            )
-        ],
     )
+    if view.outlines:
+        message.tasks.extend(
+            workflows_pb2.WorkflowTask(key=key, task=outline_to_proto(outline))
+            for key, outline in view.outlines
+        )
+        message.edges.extend(
+            workflows_pb2.WorkflowEdge(
+                source_key=source_key, target_key=target_key, condition=int(condition)
+            )
+            for source_key, target_key, _, _, condition in workflow_edges(view.outlines)
+        )
+        return message
+    message.tasks.extend(
+        workflows_pb2.WorkflowTask(key=key, task=task_to_proto(task))
+        for key, task in view.tasks
+    )
+    message.edges.extend(
+        workflows_pb2.WorkflowEdge(
+            source_key=source_key,
+            target_key=target_key,
+            source_task_id=source_id,
+            target_task_id=target_id,
+            condition=int(condition),
+        )
+        for source_key, target_key, source_id, target_id, condition in (
+            workflow_edges(view.tasks)
+        )
+    )
+    return message
 
 
 def development_to_proto(task: Task) -> development_pb2.DevelopmentWorkflow | None:

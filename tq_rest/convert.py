@@ -148,6 +148,21 @@ def task_json(task: tasks_pb2.Task) -> dict[str, Any]:
     }
 
 
+def task_outline_json(task: tasks_pb2.Task) -> dict[str, Any]:
+    """Return the JSON document of an outlined task (a basic workflow read)."""
+    return {
+        "id": task.id,
+        "name": task.name,
+        "project_id": task.project_id or None,
+        "status": TASK_STATUS.name(task.status) or "pending",
+        "status_reason": task.status_reason,
+        "attempt": task.attempt,
+        "exit_code": _optional_int(task, "exit_code"),
+        "started_at": time_json(task, "started_at"),
+        "finished_at": time_json(task, "finished_at"),
+    }
+
+
 def development_json(workflow: development_pb2.DevelopmentWorkflow) -> dict[str, Any]:
     """Return the JSON document of a task's development workflow."""
     coverage = (
@@ -275,9 +290,10 @@ def stats_json(stats: system_pb2.GetStatsResponse) -> dict[str, Any]:
 
 
 def workflow_json(
-    workflow: workflows_pb2.Workflow, *, detailed: bool = True
+    workflow: workflows_pb2.Workflow, *, detailed: bool = True, outlined: bool = False
 ) -> dict[str, Any]:
-    """Return the JSON document of a workflow; a list item is not detailed."""
+    """Return the JSON document of a workflow; a list item is not detailed,
+    a basic read's is outlined."""
     progress = workflow.progress
     document: dict[str, Any] = {
         "id": workflow.id,
@@ -296,7 +312,19 @@ def workflow_json(
         },
         "created_at": time_json(workflow, "created_at"),
     }
-    if detailed:
+    if outlined:
+        document["tasks"] = [
+            {"key": t.key, "task": task_outline_json(t.task)} for t in workflow.tasks
+        ]
+        document["edges"] = [
+            {
+                "source_key": e.source_key,
+                "target_key": e.target_key,
+                "condition": CONDITION.name(e.condition) or "success",
+            }
+            for e in workflow.edges
+        ]
+    elif detailed:
         document["tasks"] = [
             {"key": t.key, "task": task_json(t.task)} for t in workflow.tasks
         ]

@@ -605,6 +605,42 @@ class Workflow(WorkflowSummary):
     edges: list[WorkflowEdge]
 
 
+class TaskOutline(_Output):
+    """The fields of a task that GET /workflows/{id}?view=basic returns."""
+
+    id: str
+    name: str
+    project_id: str | None
+    status: TaskStatus
+    status_reason: str
+    attempt: int
+    exit_code: int | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class WorkflowTaskOutline(_Output):
+    """An outlined task of a workflow with its key."""
+
+    key: str
+    task: TaskOutline
+
+
+class WorkflowEdgeOutline(_Output):
+    """An edge by key: source must end as condition asks before target starts."""
+
+    source_key: str
+    target_key: str
+    condition: Condition
+
+
+class WorkflowOutline(WorkflowSummary):
+    """A workflow with its tasks outlined and its edges by key (view=basic)."""
+
+    tasks: list[WorkflowTaskOutline]
+    edges: list[WorkflowEdgeOutline]
+
+
 class Health(_Output):
     """Liveness; version and uptime only for a caller with a valid key."""
 

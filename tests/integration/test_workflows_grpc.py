@@ -436,3 +436,57 @@ def test_retrying_a_workflow_whose_only_cancel_was_a_skipped_branch_is_refused(
     )
 
     assert code_of(error) == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_a_basic_read_outlines_each_task_and_gives_edges_by_key(
+    shared_server: ServerProcess,
+) -> None:
+    srv = shared_server
+    workflow = create(
+        srv,
+        item("build", "exit 3", env={"SECRET": "x"}, tags=["ci"]),
+        item("test", "true", "build"),
+        item("notify", "true", ("build", FAILURE)),
+    )
+    wait_workflow(srv, workflow.id)
+    full = get(srv, workflow.id)
+
+    basic: WF.Workflow = srv.workflows.GetWorkflow(
+        WF.GetWorkflowRequest(id=workflow.id, view=WF.WORKFLOW_VIEW_BASIC)
+    ).workflow
+
+    assert basic.status == full.status == WF.WORKFLOW_STATUS_FAILED
+    assert basic.progress == full.progress
+    assert [t.key for t in basic.tasks] == ["build", "test", "notify"]
+    for outline, task in zip(basic.tasks, full.tasks, strict=True):
+        kept = ("id", "name", "project_id", "status", "status_reason", "attempt")
+        kept += ("started_at", "finished_at")
+        assert {f: getattr(outline.task, f) for f in kept} == {
+            f: getattr(task.task, f) for f in kept
+        }
+        # The rest is left out: that is what makes the read cheap.
+        assert outline.task.command == "" and not outline.task.env
+        assert not outline.task.tags and not outline.task.depends_on
+        assert not outline.task.HasField("created_at")
+    assert by_key(basic)["build"].exit_code == 3
+    assert by_key(basic)["test"].status == CANCELLED
+    assert {(e.source_key, e.target_key, e.condition) for e in basic.edges} == {
+        (e.source_key, e.target_key, e.condition) for e in full.edges
+    }
+    assert all(not e.source_task_id and not e.target_task_id for e in basic.edges)
+    assert basic.ByteSize() < full.ByteSize() * 0.6
+
+
+def test_an_unknown_workflow_view_is_refused_naming_the_field(
+    shared_server: ServerProcess,
+) -> None:
+    workflow = create(shared_server, item("a", ""))
+
+    error = rpc_error(
+        lambda: shared_server.workflows.GetWorkflow(
+            WF.GetWorkflowRequest(id=workflow.id, view=7)  # type: ignore[arg-type]
+        )
+    )
+
+    assert code_of(error) == grpc.StatusCode.INVALID_ARGUMENT
+    assert "view" in details_of(error)

@@ -412,3 +412,53 @@ def test_a_long_cycle_is_named_briefly(client: httpx.Client) -> None:
     message = answer.json()["error"]["message"]
     assert "depends_on forms a cycle of 5000 task(s)" in message
     assert len(message) < 1000
+
+
+def test_view_basic_outlines_the_tasks_and_gives_edges_by_key(
+    client: httpx.Client,
+) -> None:
+    body = {
+        "name": "outlined",
+        "tasks": [
+            {"key": "a", "command": "exit 4", "env": {"K": "v"}},
+            {"key": "b", "command": "true", "depends_on": ["a"]},
+        ],
+    }
+    workflow = create_workflow(client, body)
+    wait_workflow(client, workflow["id"], "failed")
+    full = client.get(f"/workflows/{workflow['id']}").json()
+
+    response = client.get(f"/workflows/{workflow['id']}", params={"view": "basic"})
+
+    assert response.status_code == 200, response.text
+    basic = response.json()
+    assert {k: basic[k] for k in SUMMARY_FIELDS} == {k: full[k] for k in SUMMARY_FIELDS}
+    assert basic["edges"] == [
+        {"source_key": "a", "target_key": "b", "condition": "success"}
+    ]
+    outline_fields = {
+        "id",
+        "name",
+        "project_id",
+        "status",
+        "status_reason",
+        "attempt",
+        "exit_code",
+        "started_at",
+        "finished_at",
+    }
+    for outlined, task in zip(basic["tasks"], full["tasks"], strict=True):
+        assert outlined["key"] == task["key"]
+        assert set(outlined["task"]) == outline_fields
+        assert outlined["task"] == {f: task["task"][f] for f in outline_fields}
+    assert basic["tasks"][0]["task"]["exit_code"] == 4
+    assert basic["tasks"][1]["task"]["status"] == "cancelled"
+
+
+def test_an_unknown_view_is_422_naming_it(client: httpx.Client) -> None:
+    workflow = create_workflow(client, {"name": "v", "tasks": [{"key": "a"}]})
+
+    response = client.get(f"/workflows/{workflow['id']}", params={"view": "tiny"})
+
+    assert response.status_code == 422
+    assert error_of(response)["field"] == "view"

@@ -18,6 +18,7 @@ from taskqueue import (
     NotFoundError,
     TaskNotFoundError,
     TaskQueueClient,
+    ValidationError,
     Workflow,
 )
 from tests.server_process import ServerFactory, ServerProcess
@@ -139,6 +140,27 @@ def test_wait_workflow_times_out_with_the_progress(
     assert cancelled.task("s").status_reason == "test over"
 
 
+def test_a_basic_read_outlines_the_tasks(
+    client: TaskQueueClient, tmp_path: Path
+) -> None:
+    created = client.create_workflow(example(tmp_path))
+    done = client.wait_workflow(created.id, timeout=WAIT)
+
+    basic = client.get_workflow(created.id, view="basic")
+
+    assert basic.status == done.status == "completed"
+    assert basic.progress == done.progress
+    assert [(key, t.id, t.name, t.status) for key, t in basic.tasks] == [
+        (key, t.id, t.name, t.status) for key, t in done.tasks
+    ]
+    assert all(t.command == "" for _, t in basic.tasks)
+    assert {(e.source_key, e.target_key, e.condition) for e in basic.edges} == {
+        (e.source_key, e.target_key, e.condition) for e in done.edges
+    }
+    with pytest.raises(ValidationError, match="view"):
+        client.get_workflow(created.id, view="outline")
+
+
 # Workflows, async client
 
 
@@ -162,9 +184,12 @@ async def test_the_async_client_creates_waits_cancels_and_retries(
         failed_again = await client.wait_workflow(failing.id, timeout=WAIT)
         listed = await client.list_workflows()
         fetched = await client.get_workflow(done.id)
+        outlined = await client.get_workflow(done.id, view="basic")
 
     assert done.status == "completed"
     assert fetched.task("report-failure").status == "cancelled"
+    assert outlined.task("report-failure").status == "cancelled"
+    assert outlined.task("report-failure").command == ""
     assert failed.status == "failed"
     assert failed.task("after").status == "cancelled"
     assert failed.task("bad").id in failed.task("after").status_reason

@@ -92,6 +92,9 @@ def test_the_graph_recolours_as_tasks_run(page: Page, ui_server: RestServer) -> 
         )
     open_page(page, ui_server, f"/ui/workflows/{created['id']}")
     expect(page.get_by_test_id("workflow-status")).to_have_text("pending")
+    after = tasks_by_key(created)["after"]
+    row = page.locator("tr", has=page.get_by_test_id(f"task-link-{after['id']}"))
+    expect(row).to_contain_text("gate to complete (pending)")
 
     with ui_server.client() as client:
         gate = tasks_by_key(created)["gate"]

@@ -18,6 +18,7 @@ from tq_actors.models import (
     ReviewType,
     Task,
     TaskEvent,
+    TaskOutline,
     TaskStatus,
     TestRun,
     Workflow,
@@ -122,3 +123,23 @@ def decode_brief(raw: bytes) -> TaskBrief:
     """Deserialize only what a workflow's status needs (a list reads many)."""
     data = orjson.loads(raw)
     return TaskBrief(TaskStatus(data["status"]), data["attempt"], data["status_reason"])
+
+
+def decode_outline(raw: bytes) -> TaskOutline:
+    """Deserialize the fields a workflow is drawn with (a big one has thousands)."""
+    data = orjson.loads(raw)
+    return TaskOutline(
+        id=data["id"],
+        name=data["name"],
+        project_id=data["project_id"],
+        status=TaskStatus(data["status"]),
+        status_reason=data["status_reason"],
+        attempt=data["attempt"],
+        exit_code=data["exit_code"],
+        started_at=data["started_at"],
+        finished_at=data["finished_at"],
+        depends_on=tuple(
+            Dependency(d["task_id"], Condition(d["condition"]))
+            for d in data["depends_on"]
+        ),
+    )

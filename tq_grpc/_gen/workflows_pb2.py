@@ -27,15 +27,17 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from tq_grpc._gen import tasks_pb2 as taskqueue_dot_v1_dot_tasks__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctaskqueue/v1/workflows.proto\x12\x0ctaskqueue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18taskqueue/v1/tasks.proto\"W\n\x12WorkflowDependency\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x34\n\tcondition\x18\x02 \x01(\x0e\x32!.taskqueue.v1.DependencyCondition\"{\n\x10WorkflowTaskSpec\x12\x0b\n\x03key\x18\x01 \x01(\t\x12$\n\x04task\x18\x02 \x01(\x0b\x32\x16.taskqueue.v1.TaskSpec\x12\x34\n\ndepends_on\x18\x03 \x03(\x0b\x32 .taskqueue.v1.WorkflowDependency\"=\n\x0cWorkflowTask\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x04task\x18\x02 \x01(\x0b\x32\x12.taskqueue.v1.Task\"\x9c\x01\n\x0cWorkflowEdge\x12\x12\n\nsource_key\x18\x01 \x01(\t\x12\x12\n\ntarget_key\x18\x02 \x01(\t\x12\x16\n\x0esource_task_id\x18\x03 \x01(\t\x12\x16\n\x0etarget_task_id\x18\x04 \x01(\t\x12\x34\n\tcondition\x18\x05 \x01(\x0e\x32!.taskqueue.v1.DependencyCondition\"\x9b\x01\n\x10WorkflowProgress\x12\r\n\x05total\x18\x01 \x01(\x05\x12\x0f\n\x07pending\x18\x02 \x01(\x05\x12 \n\x18waiting_for_dependencies\x18\x03 \x01(\x05\x12\x0f\n\x07running\x18\x04 \x01(\x05\x12\x11\n\tcompleted\x18\x05 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x06 \x01(\x05\x12\x11\n\tcancelled\x18\x07 \x01(\x05\"\xb3\x02\n\x08Workflow\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x12\n\nproject_id\x18\x04 \x01(\t\x12,\n\x06status\x18\x05 \x01(\x0e\x32\x1c.taskqueue.v1.WorkflowStatus\x12\x30\n\x08progress\x18\x06 \x01(\x0b\x32\x1e.taskqueue.v1.WorkflowProgress\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05tasks\x18\x08 \x03(\x0b\x32\x1a.taskqueue.v1.WorkflowTask\x12)\n\x05\x65\x64ges\x18\t \x03(\x0b\x32\x1a.taskqueue.v1.WorkflowEdge\"}\n\x15\x43reateWorkflowRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12-\n\x05tasks\x18\x04 \x03(\x0b\x32\x1e.taskqueue.v1.WorkflowTaskSpec\"B\n\x16\x43reateWorkflowResponse\x12(\n\x08workflow\x18\x01 \x01(\x0b\x32\x16.taskqueue.v1.Workflow\" \n\x12GetWorkflowRequest\x12\n\n\x02id\x18\x01 \x01(\t\"?\n\x13GetWorkflowResponse\x12(\n\x08workflow\x18\x01 \x01(\x0b\x32\x16.taskqueue.v1.Workflow\"Q\n\x14ListWorkflowsRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"[\n\x15ListWorkflowsResponse\x12)\n\tworkflows\x18\x01 \x03(\x0b\x32\x16.taskqueue.v1.Workflow\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"3\n\x15\x43\x61ncelWorkflowRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"B\n\x16\x43\x61ncelWorkflowResponse\x12(\n\x08workflow\x18\x01 \x01(\x0b\x32\x16.taskqueue.v1.Workflow\"\"\n\x14RetryWorkflowRequest\x12\n\n\x02id\x18\x01 \x01(\t\"A\n\x15RetryWorkflowResponse\x12(\n\x08workflow\x18\x01 \x01(\x0b\x32\x16.taskqueue.v1.Workflow*\xc5\x01\n\x0eWorkflowStatus\x12\x1f\n\x1bWORKFLOW_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17WORKFLOW_STATUS_PENDING\x10\x01\x12\x1b\n\x17WORKFLOW_STATUS_RUNNING\x10\x02\x12\x1d\n\x19WORKFLOW_STATUS_COMPLETED\x10\x03\x12\x1a\n\x16WORKFLOW_STATUS_FAILED\x10\x04\x12\x1d\n\x19WORKFLOW_STATUS_CANCELLED\x10\x05\x32\xd3\x03\n\x0fWorkflowService\x12[\n\x0e\x43reateWorkflow\x12#.taskqueue.v1.CreateWorkflowRequest\x1a$.taskqueue.v1.CreateWorkflowResponse\x12R\n\x0bGetWorkflow\x12 .taskqueue.v1.GetWorkflowRequest\x1a!.taskqueue.v1.GetWorkflowResponse\x12X\n\rListWorkflows\x12\".taskqueue.v1.ListWorkflowsRequest\x1a#.taskqueue.v1.ListWorkflowsResponse\x12[\n\x0e\x43\x61ncelWorkflow\x12#.taskqueue.v1.CancelWorkflowRequest\x1a$.taskqueue.v1.CancelWorkflowResponse\x12X\n\rRetryWorkflow\x12\".taskqueue.v1.RetryWorkflowRequest\x1a#.taskqueue.v1.RetryWorkflowResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctaskqueue/v1/workflows.proto\x12\x0ctaskqueue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18taskqueue/v1/tasks.proto\"W\n\x12WorkflowDependency\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x34\n\tcondition\x18\x02 \x01(\x0e\x32!.taskqueue.v1.DependencyCondition\"{\n\x10WorkflowTaskSpec\x12\x0b\n\x03key\x18\x01 \x01(\t\x12$\n\x04task\x18\x02 \x01(\x0b\x32\x16.taskqueue.v1.TaskSpec\x12\x34\n\ndepends_on\x18\x03 \x03(\x0b\x32 .taskqueue.v1.WorkflowDependency\"=\n\x0cWorkflowTask\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x04task\x18\x02 \x01(\x0b\x32\x12.taskqueue.v1.Task\"\x9c\x01\n\x0cWorkflowEdge\x12\x12\n\nsource_key\x18\x01 \x01(\t\x12\x12\n\ntarget_key\x18\x02 \x01(\t\x12\x16\n\x0esource_task_id\x18\x03 \x01(\t\x12\x16\n\x0etarget_task_id\x18\x04 \x01(\t\x12\x34\n\tcondition\x18\x05 \x01(\x0e\x32!.taskqueue.v1.DependencyCondition\"\x9b\x01\n\x10WorkflowProgress\x12\r\n\x05total\x18\x01 \x01(\x05\x12\x0f\n\x07pending\x18\x02 \x01(\x05\x12 \n\x18waiting_for_dependencies\x18\x03 \x01(\x05\x12\x0f\n\x07running\x18\x04 \x01(\x05\x12\x11\n\tcompleted\x18\x05 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x06 \x01(\x05\x12\x11\n\tcancelled\x18\x07 \x01(\x05\"\xb3\x02\n\x08Workflow\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x12\n\nproject_id\x18\x04 \x01(\t\x12,\n\x06status\x18\x05 \x01(\x0e\x32\x1c.taskqueue.v1.WorkflowStatus\x12\x30\n\x08progress\x18\x06 \x01(\x0b\x32\x1e.taskqueue.v1.WorkflowProgress\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05tasks\x18\x08 \x03(\x0b\x32\x1a.taskqueue.v1.WorkflowTask\x12)\n\x05\x65\x64ges\x18\t \x03(\x0b\x32\x1a.taskqueue.v1.WorkflowEdge\"}\n\x15\x43reateWorkflowRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12-\n\x05tasks\x18\x04 \x03(\x0b\x32\x1e.taskqueue.v1.WorkflowTaskSpec\"B\n\x16\x43reateWorkflowResponse\x12(\n\x08workflow\x18\x01 \x01(\x0b\x32\x16.taskqueue.v1.Workflow\"J\n\x12GetWorkflowRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x04view\x18\x02 \x01(\x0e\x32\x1a.taskqueue.v1.WorkflowView\"?\n\x13GetWorkflowResponse\x12(\n\x08workflow\x18\x01 \x01(\x0b\x32\x16.taskqueue.v1.Workflow\"Q\n\x14ListWorkflowsRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"[\n\x15ListWorkflowsResponse\x12)\n\tworkflows\x18\x01 \x03(\x0b\x32\x16.taskqueue.v1.Workflow\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"3\n\x15\x43\x61ncelWorkflowRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"B\n\x16\x43\x61ncelWorkflowResponse\x12(\n\x08workflow\x18\x01 \x01(\x0b\x32\x16.taskqueue.v1.Workflow\"\"\n\x14RetryWorkflowRequest\x12\n\n\x02id\x18\x01 \x01(\t\"A\n\x15RetryWorkflowResponse\x12(\n\x08workflow\x18\x01 \x01(\x0b\x32\x16.taskqueue.v1.Workflow*\xc5\x01\n\x0eWorkflowStatus\x12\x1f\n\x1bWORKFLOW_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17WORKFLOW_STATUS_PENDING\x10\x01\x12\x1b\n\x17WORKFLOW_STATUS_RUNNING\x10\x02\x12\x1d\n\x19WORKFLOW_STATUS_COMPLETED\x10\x03\x12\x1a\n\x16WORKFLOW_STATUS_FAILED\x10\x04\x12\x1d\n\x19WORKFLOW_STATUS_CANCELLED\x10\x05*^\n\x0cWorkflowView\x12\x1d\n\x19WORKFLOW_VIEW_UNSPECIFIED\x10\x00\x12\x16\n\x12WORKFLOW_VIEW_FULL\x10\x01\x12\x17\n\x13WORKFLOW_VIEW_BASIC\x10\x02\x32\xd3\x03\n\x0fWorkflowService\x12[\n\x0e\x43reateWorkflow\x12#.taskqueue.v1.CreateWorkflowRequest\x1a$.taskqueue.v1.CreateWorkflowResponse\x12R\n\x0bGetWorkflow\x12 .taskqueue.v1.GetWorkflowRequest\x1a!.taskqueue.v1.GetWorkflowResponse\x12X\n\rListWorkflows\x12\".taskqueue.v1.ListWorkflowsRequest\x1a#.taskqueue.v1.ListWorkflowsResponse\x12[\n\x0e\x43\x61ncelWorkflow\x12#.taskqueue.v1.CancelWorkflowRequest\x1a$.taskqueue.v1.CancelWorkflowResponse\x12X\n\rRetryWorkflow\x12\".taskqueue.v1.RetryWorkflowRequest\x1a#.taskqueue.v1.RetryWorkflowResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'taskqueue.v1.workflows_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_WORKFLOWSTATUS']._serialized_start=1704
-  _globals['_WORKFLOWSTATUS']._serialized_end=1901
+  _globals['_WORKFLOWSTATUS']._serialized_start=1746
+  _globals['_WORKFLOWSTATUS']._serialized_end=1943
+  _globals['_WORKFLOWVIEW']._serialized_start=1945
+  _globals['_WORKFLOWVIEW']._serialized_end=2039
   _globals['_WORKFLOWDEPENDENCY']._serialized_start=105
   _globals['_WORKFLOWDEPENDENCY']._serialized_end=192
   _globals['_WORKFLOWTASKSPEC']._serialized_start=194
@@ -53,21 +55,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEWORKFLOWRESPONSE']._serialized_start=1136
   _globals['_CREATEWORKFLOWRESPONSE']._serialized_end=1202
   _globals['_GETWORKFLOWREQUEST']._serialized_start=1204
-  _globals['_GETWORKFLOWREQUEST']._serialized_end=1236
-  _globals['_GETWORKFLOWRESPONSE']._serialized_start=1238
-  _globals['_GETWORKFLOWRESPONSE']._serialized_end=1301
-  _globals['_LISTWORKFLOWSREQUEST']._serialized_start=1303
-  _globals['_LISTWORKFLOWSREQUEST']._serialized_end=1384
-  _globals['_LISTWORKFLOWSRESPONSE']._serialized_start=1386
-  _globals['_LISTWORKFLOWSRESPONSE']._serialized_end=1477
-  _globals['_CANCELWORKFLOWREQUEST']._serialized_start=1479
-  _globals['_CANCELWORKFLOWREQUEST']._serialized_end=1530
-  _globals['_CANCELWORKFLOWRESPONSE']._serialized_start=1532
-  _globals['_CANCELWORKFLOWRESPONSE']._serialized_end=1598
-  _globals['_RETRYWORKFLOWREQUEST']._serialized_start=1600
-  _globals['_RETRYWORKFLOWREQUEST']._serialized_end=1634
-  _globals['_RETRYWORKFLOWRESPONSE']._serialized_start=1636
-  _globals['_RETRYWORKFLOWRESPONSE']._serialized_end=1701
-  _globals['_WORKFLOWSERVICE']._serialized_start=1904
-  _globals['_WORKFLOWSERVICE']._serialized_end=2371
+  _globals['_GETWORKFLOWREQUEST']._serialized_end=1278
+  _globals['_GETWORKFLOWRESPONSE']._serialized_start=1280
+  _globals['_GETWORKFLOWRESPONSE']._serialized_end=1343
+  _globals['_LISTWORKFLOWSREQUEST']._serialized_start=1345
+  _globals['_LISTWORKFLOWSREQUEST']._serialized_end=1426
+  _globals['_LISTWORKFLOWSRESPONSE']._serialized_start=1428
+  _globals['_LISTWORKFLOWSRESPONSE']._serialized_end=1519
+  _globals['_CANCELWORKFLOWREQUEST']._serialized_start=1521
+  _globals['_CANCELWORKFLOWREQUEST']._serialized_end=1572
+  _globals['_CANCELWORKFLOWRESPONSE']._serialized_start=1574
+  _globals['_CANCELWORKFLOWRESPONSE']._serialized_end=1640
+  _globals['_RETRYWORKFLOWREQUEST']._serialized_start=1642
+  _globals['_RETRYWORKFLOWREQUEST']._serialized_end=1676
+  _globals['_RETRYWORKFLOWRESPONSE']._serialized_start=1678
+  _globals['_RETRYWORKFLOWRESPONSE']._serialized_end=1743
+  _globals['_WORKFLOWSERVICE']._serialized_start=2042
+  _globals['_WORKFLOWSERVICE']._serialized_end=2509
 # @@protoc_insertion_point(module_scope)

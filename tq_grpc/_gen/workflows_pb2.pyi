@@ -20,12 +20,21 @@ class WorkflowStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WORKFLOW_STATUS_COMPLETED: _ClassVar[WorkflowStatus]
     WORKFLOW_STATUS_FAILED: _ClassVar[WorkflowStatus]
     WORKFLOW_STATUS_CANCELLED: _ClassVar[WorkflowStatus]
+
+class WorkflowView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    WORKFLOW_VIEW_UNSPECIFIED: _ClassVar[WorkflowView]
+    WORKFLOW_VIEW_FULL: _ClassVar[WorkflowView]
+    WORKFLOW_VIEW_BASIC: _ClassVar[WorkflowView]
 WORKFLOW_STATUS_UNSPECIFIED: WorkflowStatus
 WORKFLOW_STATUS_PENDING: WorkflowStatus
 WORKFLOW_STATUS_RUNNING: WorkflowStatus
 WORKFLOW_STATUS_COMPLETED: WorkflowStatus
 WORKFLOW_STATUS_FAILED: WorkflowStatus
 WORKFLOW_STATUS_CANCELLED: WorkflowStatus
+WORKFLOW_VIEW_UNSPECIFIED: WorkflowView
+WORKFLOW_VIEW_FULL: WorkflowView
+WORKFLOW_VIEW_BASIC: WorkflowView
 
 class WorkflowDependency(_message.Message):
     __slots__ = ("key", "condition")
@@ -126,10 +135,12 @@ class CreateWorkflowResponse(_message.Message):
     def __init__(self, workflow: _Optional[_Union[Workflow, _Mapping]] = ...) -> None: ...
 
 class GetWorkflowRequest(_message.Message):
-    __slots__ = ("id",)
+    __slots__ = ("id", "view")
     ID_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     id: str
-    def __init__(self, id: _Optional[str] = ...) -> None: ...
+    view: WorkflowView
+    def __init__(self, id: _Optional[str] = ..., view: _Optional[_Union[WorkflowView, str]] = ...) -> None: ...
 
 class GetWorkflowResponse(_message.Message):
     __slots__ = ("workflow",)

@@ -44,8 +44,13 @@ class WorkflowServicer(workflows_pb2_grpc.WorkflowServiceServicer):
         request: workflows_pb2.GetWorkflowRequest,
         context: grpc.aio.ServicerContext,
     ) -> workflows_pb2.GetWorkflowResponse:
-        """Return a workflow with its tasks, edges and derived status."""
-        return workflows_pb2.GetWorkflowResponse(workflow=await self._read(request.id))
+        """Return a workflow with its tasks (in full or outlined), edges and status."""
+        if request.view not in workflows_pb2.WorkflowView.values():
+            raise InvalidArgument("view", f"{request.view} is not a valid view.")
+        basic = request.view == workflows_pb2.WORKFLOW_VIEW_BASIC
+        return workflows_pb2.GetWorkflowResponse(
+            workflow=await self._read(request.id, basic=basic)
+        )
 
     @unary
     async def ListWorkflows(
@@ -90,6 +95,10 @@ class WorkflowServicer(workflows_pb2_grpc.WorkflowServiceServicer):
             workflow=await self._read(request.id)
         )
 
-    async def _read(self, workflow_id: str) -> workflows_pb2.Workflow:
-        view = await asyncio.to_thread(self._system.get_workflow, workflow_id)
+    async def _read(
+        self, workflow_id: str, *, basic: bool = False
+    ) -> workflows_pb2.Workflow:
+        view = await asyncio.to_thread(
+            self._system.get_workflow, workflow_id, basic=basic
+        )
         return await asyncio.to_thread(convert.workflow_to_proto, view)

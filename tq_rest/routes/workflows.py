@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from tq_grpc._gen import workflows_pb2
 from tq_rest import convert, schemas
@@ -78,18 +78,38 @@ async def create_workflow(
     return JsonResponse(convert.workflow_json(answer.workflow), status_code=201)
 
 
+VIEWS = {
+    "full": workflows_pb2.WORKFLOW_VIEW_FULL,
+    "basic": workflows_pb2.WORKFLOW_VIEW_BASIC,
+}
+
+
 @router.get(
     "/workflows/{id}",
-    response_model=schemas.Workflow,
+    response_model=schemas.Workflow | schemas.WorkflowOutline,
     responses=OBJECT_ERRORS,
     summary="Get a workflow with its tasks and edges",
 )
-async def get_workflow(id: ObjectId, backend: BackendDep) -> Response:
+async def get_workflow(
+    id: ObjectId,
+    backend: BackendDep,
+    view: Annotated[
+        Literal["full", "basic"],
+        Query(
+            description="basic: each task outlined (id, name, project_id, "
+            "status, status_reason, attempt, exit_code, started_at, finished_at) "
+            "and edges by key, a fraction of full's size; for large workflows."
+        ),
+    ] = "full",
+) -> Response:
     """Return a workflow: status, progress, its tasks by key and its edges."""
     answer = await backend.call(
-        backend.workflows.GetWorkflow, workflows_pb2.GetWorkflowRequest(id=str(id))
+        backend.workflows.GetWorkflow,
+        workflows_pb2.GetWorkflowRequest(id=str(id), view=VIEWS[view]),
     )
-    return JsonResponse(convert.workflow_json(answer.workflow))
+    return JsonResponse(
+        convert.workflow_json(answer.workflow, outlined=view == "basic")
+    )
 
 
 @router.post(

@@ -59,6 +59,9 @@ TASK_COLUMNS = [
 ]
 
 
+WANTED = {"success": "to complete", "failure": "to fail", "completion": "to end"}
+
+
 def progress_summary(progress: workflows_pb2.WorkflowProgress) -> str:
     """Return 'n of m done' and the non-zero counts."""
     parts = [
@@ -68,6 +71,30 @@ def progress_summary(progress: workflows_pb2.WorkflowProgress) -> str:
     ]
     done = progress.completed + progress.failed + progress.cancelled
     return f"{done} of {progress.total} ended · " + ", ".join(parts)
+
+
+def waiting_for(workflow: workflows_pb2.Workflow, keys: set[str]) -> dict[str, str]:
+    """Return, for each of keys waiting for dependencies, the ones not ended yet.
+
+    Only dependencies inside the workflow are known here (edges); the task's
+    own page names any other.
+    """
+    status_of = {
+        item.key: text.status_name(item.task.status) for item in workflow.tasks
+    }
+    sources: dict[str, list[str]] = {}
+    for edge in workflow.edges:
+        if edge.target_key not in keys:
+            continue
+        if status_of.get(edge.target_key) != "waiting_for_dependencies":
+            continue
+        status = status_of.get(edge.source_key, "")
+        if status and status not in text.TERMINAL:
+            wanted = WANTED[text.condition_name(edge.condition)]
+            sources.setdefault(edge.target_key, []).append(
+                f"{edge.source_key} {wanted} ({text.label(status)})"
+            )
+    return {key: ", ".join(found) for key, found in sources.items()}
 
 
 def register(dashboard: Dashboard) -> None:
@@ -263,9 +290,13 @@ class WorkflowView:
         self.refresher.start()
 
     async def _get(self) -> workflows_pb2.Workflow:
+        # Outlines carry all the graph and the table show, at a fraction of
+        # the cost of full records for a workflow of thousands of tasks.
         answer = await self.api.call(
             self.api.workflows.GetWorkflow,
-            workflows_pb2.GetWorkflowRequest(id=self.workflow_id),
+            workflows_pb2.GetWorkflowRequest(
+                id=self.workflow_id, view=workflows_pb2.WORKFLOW_VIEW_BASIC
+            ),
         )
         return answer.workflow
 
@@ -294,10 +325,13 @@ class WorkflowView:
         self.badge.set_text(status)
         self.badge.props(f"color={text.WORKFLOW_COLORS.get(status, 'grey-5')}")
         self.progress.set_text(progress_summary(workflow.progress))
+        shown = workflow.tasks[:TASKS_SHOWN]
+        awaited = waiting_for(workflow, {item.key for item in shown})
         rows = []
-        for item in list(workflow.tasks)[:TASKS_SHOWN]:
+        for item in shown:
             row = task_row(item.task, {})
             row["key"] = item.key
+            row["blocked_by"] = awaited.get(item.key, "")
             rows.append(row)
         self.tasks.rows = rows
         self.tasks.update()
