@@ -158,7 +158,20 @@ def test_a_large_workflow_graph_draws_every_task_and_follows_them(
     assert {0, 1, 100} <= nodes["cancelled"] and 101 in nodes["pending"]
     assert _edges(page) == Counter(e["condition"] for e in created["edges"])
 
+    # The task table shows 25 tasks at a time and pages through all of them.
+    shown = page.get_by_test_id("workflow-tasks-shown")
+    expect(shown).to_have_text("1 to 25 of 300")
+    expect(page.get_by_test_id(f"task-link-{ids[24]}")).to_be_visible()
+    expect(page.get_by_test_id(f"task-link-{ids[25]}")).to_have_count(0)
+    page.get_by_test_id("workflow-tasks-next").click()
+    expect(shown).to_have_text("26 to 50 of 300")
+    expect(page.get_by_test_id(f"task-link-{ids[25]}")).to_be_visible()
+    expect(page.get_by_test_id(f"task-link-{ids[0]}")).to_have_count(0)
+    page.get_by_test_id("workflow-tasks-previous").click()
+    expect(shown).to_have_text("1 to 25 of 300")
+
     # A click on a node opens its task (t5: layer 0, row 5).
+    page.get_by_test_id("workflow-graph").scroll_into_view_if_needed()
     box = page.get_by_test_id("workflow-graph").bounding_box()
     assert box is not None
     x, y = page.evaluate(
