@@ -26,6 +26,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any
 
 from tq_actors import defaults, devflow
 from tq_actors.actor import Actor, Durable, Handle
@@ -91,6 +92,8 @@ logger = logging.getLogger(__name__)
 _RECENT_LIMIT = 10_000
 _SCAN_CHUNK = 10_000
 _RETRY_JITTER = 0.25
+
+_DELETED_WITH_PROJECT = "deleted with its project"
 
 _Cancel = tuple[str, list[Future[Task]]]
 # Stands in for the ticket of a change that is still being put together.
@@ -439,20 +442,45 @@ class TaskActor(Actor):
         ticket = self._delete(doomed)
         return Durable([t.id for t in doomed], ticket)
 
-    def delete_project_tasks(self, project_id: str) -> Durable:
-        """Delete every task of a project, ending the runs that are still going."""
+    def delete_project_tasks(self, project_id: str) -> Durable | Future[int]:
+        """Delete every task of a project; cancel the running ones first.
+
+        Tasks without a process are deleted at once, as ``delete`` does. A
+        running (or dispatched) task is cancelled as ``cancel`` does: once
+        its process group is gone and the cancel is durable and published,
+        this comes back to delete it, with any task the project gained
+        meanwhile. Answers how many tasks were deleted.
+        """
         tasks = [
-            self._lookup(task_id) for task_id in self._project_task_ids(project_id)
+            task
+            for task in map(self._peek, self._project_task_ids(project_id))
+            if task is not None
         ]
-        assert self._runner is not None
-        # TODO: a running task is killed and deleted in one step, so its last
-        # event goes running -> deleted with no cancelled transition, and
-        # GetActivity does not count it as cancelled.
-        for task in tasks:
-            if task.status is TaskStatus.RUNNING or task.id in self._dispatched:
-                self._runner.tell("kill", task.id, "deleted with its project")
-        ticket = self._delete(tasks)
-        return Durable(len(tasks), ticket)
+        running = [t for t in tasks if self._has_process(t)]
+        idle = [t for t in tasks if not self._has_process(t)]
+        ticket = self._delete(idle) if idle else _resolved()
+        if not running:
+            return Durable(len(idle), ticket)
+
+        cancels = [self._cancel_running(t, _DELETED_WITH_PROJECT) for t in running]
+        answer: Future[int] = Future()
+        me = Handle(self.actor_ref)
+
+        def again(_: Future[None]) -> None:
+            error = ticket.exception()
+            if error is not None:
+                answer.set_exception(error)
+                return
+            rest = me.ask("delete_project_tasks", project_id)
+            rest.add_done_callback(lambda done: _add_count(done, len(idle), answer))
+
+        _all_done([ticket, *cancels]).add_done_callback(again)
+        logger.info(
+            "Project %r: cancelling %d running task(s) to delete them",
+            project_id,
+            len(running),
+        )
+        return answer
 
     def cancel_workflow(self, workflow_id: str, reason: str) -> Future[None]:
         """Cancel every task of a workflow that has not ended.
@@ -1252,6 +1280,10 @@ class TaskActor(Actor):
         self._durations[bucket] += 1
         self._duration_sum += seconds
 
+    def _has_process(self, task: Task) -> bool:
+        """Whether a task is running or handed to the runner to run."""
+        return task.status is TaskStatus.RUNNING or task.id in self._dispatched
+
     def _cancel_running(self, task: Task, reason: str) -> Future[Task]:
         reply: Future[Task] = Future()
         pending = self._cancels.setdefault(task.id, (reason, []))
@@ -1606,7 +1638,23 @@ def _never_text(
     return f"{UNMET_PREFIX}{blocker} was deleted"
 
 
-def _all_done(futures: Sequence[Future[object]]) -> Future[None]:
+def _resolved() -> Future[None]:
+    """A future that has already resolved, for a change with nothing to write."""
+    done: Future[None] = Future()
+    done.set_result(None)
+    return done
+
+
+def _add_count(source: Future[int], count: int, target: Future[int]) -> None:
+    """Settle target as source settled, with count added to its answer."""
+    error = source.exception()
+    if error is None:
+        target.set_result(source.result() + count)
+    else:
+        target.set_exception(error)
+
+
+def _all_done(futures: Sequence[Future[Any]]) -> Future[None]:
     """A future that resolves once every one of futures has, errors ignored."""
     done: Future[None] = Future()
     left = [len(futures)]

@@ -9,14 +9,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import grpc
+import psutil
 
-from tests.integration.polling import create_task, wait_settled
-from tests.server_process import ServerProcess
-from tq_grpc._gen import common_pb2, projects_pb2, tasks_pb2
+from tests.integration.polling import create_task, wait_running, wait_settled
+from tests.integration.processes import group_members, kill_group
+from tests.server_process import ServerFactory, ServerProcess
+from tq_grpc._gen import common_pb2, projects_pb2, system_pb2, tasks_pb2
 
+UNSPECIFIED = common_pb2.TASK_STATUS_UNSPECIFIED
 PENDING = common_pb2.TASK_STATUS_PENDING
 RUNNING = common_pb2.TASK_STATUS_RUNNING
 COMPLETED = common_pb2.TASK_STATUS_COMPLETED
+CANCELLED = common_pb2.TASK_STATUS_CANCELLED
 
 
 class EventWatch:
@@ -75,6 +79,21 @@ class EventWatch:
             if event.task_id == task_id and event.to_status == last_status:
                 return collected
         raise AssertionError(f"no event to {last_status} within {timeout} s")
+
+    def until_deleted(
+        self, task_id: str, timeout: float = 10.0
+    ) -> list[tasks_pb2.TaskEvent]:
+        """Collect task_id's events until the one of its deletion."""
+        collected: list[tasks_pb2.TaskEvent] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            event = self.next(timeout=0.1)
+            if event is None or event.task_id != task_id:
+                continue
+            collected.append(event)
+            if event.deleted:
+                return collected
+        raise AssertionError(f"no deletion of {task_id} within {timeout} s")
 
     def close(self) -> None:
         """Cancel the stream and wait for the reader thread."""
@@ -139,3 +158,38 @@ def test_watch_events_of_a_project_leaves_out_other_tasks(
     # A probe's event may still arrive late when the machine is busy.
     assert {e.task_id for e in events} - watch.probes == {inside.id}
     assert all(e.project_id == project.id for e in events)
+
+
+def test_a_cascading_project_delete_cancels_a_running_task_before_deleting_it(
+    server: ServerFactory,
+) -> None:
+    srv = server()
+    project = srv.projects.CreateProject(
+        projects_pb2.CreateProjectRequest(name="doomed")
+    ).project
+    with watching(srv, tasks_pb2.WatchEventsRequest(project_id=project.id)) as watch:
+        watch.until_subscribed(project_id=project.id)
+        task = create_task(srv, "long", "sleep 60", project_id=project.id)
+        pid = wait_running(srv, task.id, timeout=10).pid
+        try:
+            answer = srv.projects.DeleteProject(
+                projects_pb2.DeleteProjectRequest(id=project.id, cascade=True)
+            )
+            left = [p.pid for p in group_members(pid)]
+            alive = psutil.pid_exists(pid)
+        finally:
+            kill_group(pid)
+        events = watch.until_deleted(task.id)
+    activity = srv.system.GetActivity(system_pb2.GetActivityRequest())
+
+    assert answer.deleted_tasks == 1 + len(watch.probes)
+    assert [(e.from_status, e.to_status, e.deleted) for e in events] == [
+        (UNSPECIFIED, PENDING, False),
+        (PENDING, RUNNING, False),
+        (RUNNING, CANCELLED, False),
+        (CANCELLED, CANCELLED, True),
+    ]
+    assert events[2].reason == "deleted with its project"
+    assert [e.seq for e in events] == sorted({e.seq for e in events})
+    assert sum(m.cancelled for m in activity.minutes) == 1
+    assert (left, alive) == ([], False)
