@@ -285,7 +285,7 @@ class WorkflowView:
         with ui.card().classes("w-full"):
             shell.section("Tasks")
             self.tasks = tables.task_table(TASK_COLUMNS)
-            with ui.row().classes("items-center gap-2"):
+            with ui.row().classes("items-center gap-2") as self.pager:
                 self.previous = ui.button(
                     "Previous", icon="chevron_left", on_click=self._previous
                 )
@@ -362,6 +362,7 @@ class WorkflowView:
         )
         self.previous.set_enabled(self.first > 0)
         self.following.set_enabled(last < len(tasks))
+        self.pager.set_visibility(len(tasks) > TASKS_PER_PAGE)
 
     def _previous(self) -> None:
         self.first = max(0, self.first - TASKS_PER_PAGE)
