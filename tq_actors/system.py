@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,6 +83,9 @@ class TaskQueueSystem:
     def __init__(self, store: Store, config: SystemConfig) -> None:
         self.store = store
         self.config = config
+        # Deletes of one project run one at a time (see delete_project).
+        self._deletes_guard = threading.Lock()
+        self._deletes: dict[str, tuple[threading.Lock, int]] = {}
         self.logs = LogFiles(config.log_dir, cap_bytes=config.log_cap_bytes)
         self._bus = Handle(EventBusActor.start())
         self._scheduler = Handle(SchedulerActor.start(slots=config.slots))
@@ -566,13 +571,34 @@ class TaskQueueSystem:
 
         Returns how many tasks were deleted with it.
         """
-        project = self.get_project(project_id)
-        removed = 0
-        if cascade:
-            removed = self._tasks.ask("delete_project_tasks", project.id).result()
-        has_tasks = bool(self.store.scan("idx_project", k.uid(project.id), limit=1))
-        self._projects.ask("delete", project.id, has_tasks).result()
-        return removed
+        project_id = validate.task_id(project_id)
+        # One at a time per project: a second delete racing the first would
+        # share its tasks, answer part of the count or see tasks the first
+        # has not deleted yet. It waits, then finds no project.
+        with self._deleting(project_id):
+            project = self.get_project(project_id)
+            removed = 0
+            if cascade:
+                removed = self._tasks.ask("delete_project_tasks", project.id).result()
+            has_tasks = bool(self.store.scan("idx_project", k.uid(project.id), limit=1))
+            self._projects.ask("delete", project.id, has_tasks).result()
+            return removed
+
+    @contextmanager
+    def _deleting(self, project_id: str) -> Iterator[None]:
+        with self._deletes_guard:
+            lock, users = self._deletes.get(project_id, (threading.Lock(), 0))
+            self._deletes[project_id] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._deletes_guard:
+                lock, users = self._deletes[project_id]
+                if users == 1:
+                    del self._deletes[project_id]
+                else:
+                    self._deletes[project_id] = (lock, users - 1)
 
     def list_project_tasks(
         self,
