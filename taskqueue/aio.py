@@ -639,8 +639,8 @@ class AsyncTaskQueueClient:
 
         ``view="basic"`` reads a large workflow at a fraction of the cost:
         each task has only id, name, project_id, status, status_reason,
-        attempt, exit_code, started_at and finished_at (the rest empty), and
-        each edge only its keys and condition.
+        attempt, exit_code, started_at, finished_at and blocked_by (the rest
+        empty or default), and each edge only its keys and condition.
 
         Raises:
             ValidationError: ``view`` is neither "full" nor "basic".

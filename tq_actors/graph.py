@@ -48,6 +48,17 @@ def unmet_reason(dependency: Task, condition: Condition) -> str:
     )
 
 
+class Named(Protocol):
+    """A task or its outline, as a reason naming it reads it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> TaskStatus: ...
+
+
 class Dependent(Protocol):
     """A task or its outline, as the edges it waits on."""
 
@@ -57,7 +68,7 @@ class Dependent(Protocol):
     def depends_on(self) -> tuple[Dependency, ...]: ...
 
 
-def waiting_reason(dependency: Task, condition: Condition) -> str:
+def waiting_reason(dependency: Named, condition: Condition) -> str:
     """Reason given while a dependent waits on dependency."""
     wanted = {
         Condition.SUCCESS: "to complete",

@@ -398,6 +398,13 @@ class TaskOutline:
     started_at: float | None
     finished_at: float | None
     depends_on: tuple[Dependency, ...]
+    # What blocked_by is worked out from; not sent.
+    command: str
+    start_after: float | None
+    retry_at: float | None
+    development: Development | None
+    # Filled in when read: why it is not running yet.
+    blocked_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)

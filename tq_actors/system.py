@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tq_actors import defaults, devflow, graph, validate
 from tq_actors.actor import Handle
@@ -26,6 +26,8 @@ from tq_actors.events import EventBusActor, Subscriber
 from tq_actors.logs import LogFiles
 from tq_actors.models import (
     Activity,
+    Dependency,
+    Development,
     LogChunk,
     Phase,
     Priority,
@@ -75,6 +77,21 @@ class SystemConfig:
     kill_grace_seconds: float = defaults.KILL_GRACE_SECONDS
     log_cap_bytes: int = defaults.LOG_CAP_BYTES
     base_env: Mapping[str, str] = field(default_factory=dict)
+
+
+class _Explained(graph.Named, Protocol):
+    """A task or its outline, as far as why it waits is worked out."""
+
+    @property
+    def depends_on(self) -> tuple[Dependency, ...]: ...
+    @property
+    def command(self) -> str: ...
+    @property
+    def start_after(self) -> float | None: ...
+    @property
+    def retry_at(self) -> float | None: ...
+    @property
+    def development(self) -> Development | None: ...
 
 
 class TaskQueueSystem:
@@ -166,6 +183,16 @@ class TaskQueueSystem:
         """Fill in ``blocked_by`` of each task that waits, and the guidance of
         each task under the development workflow. Blocks briefly."""
         tasks = self._guide(tasks)
+        reasons = self._reasons(tasks)
+        if not reasons:
+            return tasks
+        return [
+            evolve(t, blocked_by=reasons[t.id]) if reasons.get(t.id) else t
+            for t in tasks
+        ]
+
+    def _reasons(self, tasks: Sequence[_Explained]) -> dict[str, str]:
+        """Return why each task that is not running yet waits, by id."""
         now = time.time()
         # A workflow's tasks mostly wait for each other: read each once.
         known = {task.id: task for task in tasks}
@@ -199,12 +226,7 @@ class TaskQueueSystem:
                 queued.append(task.id)
         if queued:
             reasons.update(self._scheduler.ask("why", queued).result(timeout=10))
-        if not reasons:
-            return tasks
-        return [
-            evolve(t, blocked_by=reasons[t.id]) if reasons.get(t.id) else t
-            for t in tasks
-        ]
+        return reasons
 
     def _guide(self, tasks: list[Task]) -> list[Task]:
         if not any(t.development is not None for t in tasks):
@@ -280,9 +302,9 @@ class TaskQueueSystem:
         )
         return dataclasses.replace(view, tasks=listed)
 
-    def _awaited(self, task: Task, known: Mapping[str, Task]) -> str:
+    def _awaited(self, task: _Explained, known: Mapping[str, graph.Named]) -> str:
         unknown = [d.task_id for d in task.depends_on if d.task_id not in known]
-        read: dict[str, Task] = {}
+        read: dict[str, graph.Named] = {}
         if unknown:
             raws = self.store.get_many("tasks", [k.uid(i) for i in unknown])
             read = {i: decode_task(r) for i, r in zip(unknown, raws, strict=True) if r}
@@ -515,7 +537,12 @@ class TaskQueueSystem:
             if raw is not None
         ]
         status, progress = graph.workflow_status([o for _, o in pairs])
-        return WorkflowView(workflow, status, progress, outlines=tuple(pairs))
+        reasons = self._reasons([o for _, o in pairs])
+        outlines = tuple(
+            (key, evolve(o, blocked_by=reasons[o.id]) if reasons.get(o.id) else o)
+            for key, o in pairs
+        )
+        return WorkflowView(workflow, status, progress, outlines=outlines)
 
     # -- projects ---------------------------------------------------------
 

@@ -126,6 +126,7 @@ def outline_to_proto(outline: TaskOutline) -> tasks_pb2.Task:
         attempt=outline.attempt,
         started_at=timestamp(outline.started_at),
         finished_at=timestamp(outline.finished_at),
+        blocked_by=outline.blocked_by,
     )
     if outline.exit_code is not None:
         message.exit_code = outline.exit_code

@@ -160,6 +160,7 @@ def task_outline_json(task: tasks_pb2.Task) -> dict[str, Any]:
         "exit_code": _optional_int(task, "exit_code"),
         "started_at": time_json(task, "started_at"),
         "finished_at": time_json(task, "finished_at"),
+        "blocked_by": task.blocked_by,
     }
 
 

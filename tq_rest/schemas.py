@@ -617,6 +617,7 @@ class TaskOutline(_Output):
     exit_code: int | None
     started_at: datetime | None
     finished_at: datetime | None
+    blocked_by: str
 
 
 class WorkflowTaskOutline(_Output):

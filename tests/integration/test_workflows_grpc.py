@@ -460,7 +460,7 @@ def test_a_basic_read_outlines_each_task_and_gives_edges_by_key(
     assert [t.key for t in basic.tasks] == ["build", "test", "notify"]
     for outline, task in zip(basic.tasks, full.tasks, strict=True):
         kept = ("id", "name", "project_id", "status", "status_reason", "attempt")
-        kept += ("started_at", "finished_at")
+        kept += ("started_at", "finished_at", "blocked_by")
         assert {f: getattr(outline.task, f) for f in kept} == {
             f: getattr(task.task, f) for f in kept
         }
@@ -490,3 +490,34 @@ def test_an_unknown_workflow_view_is_refused_naming_the_field(
 
     assert code_of(error) == grpc.StatusCode.INVALID_ARGUMENT
     assert "view" in details_of(error)
+
+
+def test_a_basic_read_says_what_each_task_waits_for_as_a_full_read_does(
+    shared_server: ServerProcess,
+) -> None:
+    srv = shared_server
+    later = tasks_pb2.TaskSpec(name="later", command="true")
+    later.start_after.FromSeconds(4_102_444_800)  # 2100-01-01
+    outside = srv.tasks.CreateTask(tasks_pb2.CreateTaskRequest(task=later)).task
+    gate = item("gate", "true")
+    gate.task.start_after.FromSeconds(4_102_444_800)
+    on_outside = item("on-outside", "true")
+    on_outside.task.depends_on.add(task_id=outside.id)
+    workflow = create(
+        srv, gate, item("after-gate", "true", "gate"), on_outside, item("note", "")
+    )
+
+    full = by_key(get(srv, workflow.id))
+    basic = by_key(
+        srv.workflows.GetWorkflow(
+            WF.GetWorkflowRequest(id=workflow.id, view=WF.WORKFLOW_VIEW_BASIC)
+        ).workflow
+    )
+
+    assert {k: t.blocked_by for k, t in basic.items()} == {
+        k: t.blocked_by for k, t in full.items()
+    }
+    assert "start_after" in basic["gate"].blocked_by
+    assert full["gate"].id in basic["after-gate"].blocked_by
+    assert outside.id in basic["on-outside"].blocked_by
+    assert "tracking only" in basic["note"].blocked_by

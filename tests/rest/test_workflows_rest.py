@@ -446,6 +446,7 @@ def test_view_basic_outlines_the_tasks_and_gives_edges_by_key(
         "exit_code",
         "started_at",
         "finished_at",
+        "blocked_by",
     }
     for outlined, task in zip(basic["tasks"], full["tasks"], strict=True):
         assert outlined["key"] == task["key"]

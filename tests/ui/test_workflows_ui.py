@@ -94,10 +94,10 @@ def test_the_graph_recolours_as_tasks_run(page: Page, ui_server: RestServer) -> 
     expect(page.get_by_test_id("workflow-status")).to_have_text("pending")
     after = tasks_by_key(created)["after"]
     row = page.locator("tr", has=page.get_by_test_id(f"task-link-{after['id']}"))
-    expect(row).to_contain_text("gate to complete (pending)")
+    gate = tasks_by_key(created)["gate"]
+    expect(row).to_contain_text(f"waiting for dependency {gate['id']} (gate)")
 
     with ui_server.client() as client:
-        gate = tasks_by_key(created)["gate"]
         client.post(f"/tasks/{gate['id']}/cancel", json={"reason": "no gate"})
 
     expect(page.get_by_test_id("workflow-status")).to_have_text("cancelled")

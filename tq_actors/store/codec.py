@@ -142,4 +142,12 @@ def decode_outline(raw: bytes) -> TaskOutline:
             Dependency(d["task_id"], Condition(d["condition"]))
             for d in data["depends_on"]
         ),
+        command=data["command"],
+        start_after=data["start_after"],
+        retry_at=data["retry_at"],
+        development=(
+            _decode_development(data["development"])
+            if data.get("development") is not None
+            else None
+        ),
     )

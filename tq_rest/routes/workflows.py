@@ -97,7 +97,8 @@ async def get_workflow(
         Literal["full", "basic"],
         Query(
             description="basic: each task outlined (id, name, project_id, "
-            "status, status_reason, attempt, exit_code, started_at, finished_at) "
+            "status, status_reason, attempt, exit_code, started_at, finished_at, "
+            "blocked_by) "
             "and edges by key, a fraction of full's size; for large workflows."
         ),
     ] = "full",

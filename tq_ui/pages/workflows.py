@@ -60,9 +60,6 @@ TASK_COLUMNS = [
 ]
 
 
-WANTED = {"success": "to complete", "failure": "to fail", "completion": "to end"}
-
-
 def progress_summary(progress: workflows_pb2.WorkflowProgress) -> str:
     """Return 'n of m done' and the non-zero counts."""
     parts = [
@@ -72,30 +69,6 @@ def progress_summary(progress: workflows_pb2.WorkflowProgress) -> str:
     ]
     done = progress.completed + progress.failed + progress.cancelled
     return f"{done} of {progress.total} ended · " + ", ".join(parts)
-
-
-def waiting_for(workflow: workflows_pb2.Workflow, keys: set[str]) -> dict[str, str]:
-    """Return, for each of keys waiting for dependencies, the ones not ended yet.
-
-    Only dependencies inside the workflow are known here (edges); the task's
-    own page names any other.
-    """
-    status_of = {
-        item.key: text.status_name(item.task.status) for item in workflow.tasks
-    }
-    sources: dict[str, list[str]] = {}
-    for edge in workflow.edges:
-        if edge.target_key not in keys:
-            continue
-        if status_of.get(edge.target_key) != "waiting_for_dependencies":
-            continue
-        status = status_of.get(edge.source_key, "")
-        if status and status not in text.TERMINAL:
-            wanted = WANTED[text.condition_name(edge.condition)]
-            sources.setdefault(edge.target_key, []).append(
-                f"{edge.source_key} {wanted} ({text.label(status)})"
-            )
-    return {key: ", ".join(found) for key, found in sources.items()}
 
 
 def register(dashboard: Dashboard) -> None:
@@ -347,12 +320,10 @@ class WorkflowView:
             self.first, max(0, len(tasks) - 1) // TASKS_PER_PAGE * TASKS_PER_PAGE
         )
         shown = tasks[self.first : self.first + TASKS_PER_PAGE]
-        awaited = waiting_for(self.workflow, {item.key for item in shown})
         rows = []
         for item in shown:
             row = task_row(item.task, {})
             row["key"] = item.key
-            row["blocked_by"] = awaited.get(item.key, "")
             rows.append(row)
         self.tasks.rows = rows
         self.tasks.update()
