@@ -7,7 +7,7 @@ import pytest
 from tq_grpc._gen import projects_pb2, tasks_pb2, workflows_pb2
 from tq_ui import graph, is_dashboard_path
 from tq_ui.forms import FormError, TaskForm, parse_dependencies, parse_env, parse_time
-from tq_ui.pages.projects import tree_order
+from tq_ui.pages.projects import parent_choices, tree_order
 
 
 def test_a_form_becomes_a_spec_with_every_field() -> None:
@@ -147,3 +147,20 @@ def test_projects_are_listed_depth_first_under_their_parents() -> None:
 )
 def test_the_dashboard_owns_its_paths_only(path: str, owned: bool) -> None:
     assert is_dashboard_path(path) is owned
+
+
+def test_parents_of_one_name_are_told_apart_and_a_project_is_not_its_own() -> None:
+    projects = [
+        projects_pb2.Project(id="aaaaaaaa-1", name="web"),
+        projects_pb2.Project(id="bbbbbbbb-2", name="web"),
+        projects_pb2.Project(id="cccccccc-3", name="api", parent_id="aaaaaaaa-1"),
+        projects_pb2.Project(id="dddddddd-4", name="docs"),
+    ]
+
+    choices = parent_choices(projects, projects[0])
+
+    assert choices == {
+        "": "none (top level)",
+        "bbbbbbbb-2": "web · bbbbbbbb",
+        "dddddddd-4": "docs",
+    }

@@ -301,3 +301,48 @@ def test_a_large_graph_recolours_its_nodes_and_keeps_its_edges() -> None:
 
 def _flat(items: Sequence[tuple[int, ...]]) -> str:
     return ",".join(str(n) for item in items for n in item)
+
+
+def test_cancel_asks_first_then_retry_runs_the_cancelled_tasks_again(
+    page: Page, ui_server: RestServer
+) -> None:
+    with ui_server.client() as client:
+        created = create_workflow(
+            client,
+            {
+                "name": "stoppable",
+                "tasks": [
+                    {"key": "long", "command": "sleep 60"},
+                    {"key": "after", "command": "true", "depends_on": ["long"]},
+                ],
+            },
+        )
+    open_page(page, ui_server, f"/ui/workflows/{created['id']}")
+    expect(page.get_by_test_id("workflow-retry")).to_be_disabled()
+
+    page.get_by_test_id("workflow-cancel").click()
+    page.get_by_role("button", name="Keep it").click()
+    with ui_server.client() as client:
+        assert client.get(f"/workflows/{created['id']}").json()["status"] in (
+            "pending",
+            "running",
+        )
+    page.get_by_test_id("workflow-cancel").click()
+    page.get_by_test_id("workflow-cancel-reason").fill("not today")
+    page.get_by_test_id("confirm-cancel-workflow").click()
+
+    expect(page.get_by_test_id("workflow-status")).to_have_text("cancelled")
+    expect(page.get_by_test_id("workflow-cancel")).to_be_disabled()
+    with ui_server.client() as client:
+        tasks = tasks_by_key(client.get(f"/workflows/{created['id']}").json())
+    assert tasks["long"]["status"] == "cancelled"
+    assert tasks["long"]["status_reason"] == "not today"
+
+    page.get_by_test_id("workflow-retry").click()
+    with ui_server.client() as client:
+        wait_workflow(client, created["id"], "running", "pending")
+        _cancel(client, tasks["long"]["id"])
+    expect(page.get_by_test_id("workflow-status")).to_have_text("cancelled")
+    with ui_server.client() as client:
+        retried = tasks_by_key(client.get(f"/workflows/{created['id']}").json())
+    assert retried["long"]["attempt"] == 2

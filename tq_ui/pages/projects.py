@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from fastapi import Request
@@ -89,6 +90,22 @@ def tree_order(
     # A cycle of parents (never made by the server) still shows every project.
     ordered.extend((p, 0) for p in projects if p.id not in seen)
     return ordered
+
+
+def parent_choices(
+    projects: list[projects_pb2.Project], editing: projects_pb2.Project | None
+) -> dict[str, str]:
+    """Return the parents a project may take, by id: not itself nor below it.
+
+    Projects of one name are told apart by their short ids.
+    """
+    below = _descendants(projects, editing.id) if editing else set()
+    named = Counter(p.name for p in projects)
+    return {"": "none (top level)"} | {
+        p.id: p.name if named[p.name] == 1 else f"{p.name} · {text.short_id(p.id)}"
+        for p in projects
+        if p.id not in below and (editing is None or p.id != editing.id)
+    }
 
 
 def register(dashboard: Dashboard) -> None:
@@ -234,12 +251,7 @@ def open_project_dialog(
     done: Any,
 ) -> None:
     """Open the dialog that creates a project, or edits the one given."""
-    below = _descendants(projects, project.id) if project else set()
-    parents = {"": "none (top level)"} | {
-        p.id: p.name
-        for p in projects
-        if p.id not in below and (project is None or p.id != project.id)
-    }
+    parents = parent_choices(projects, project)
     with ui.dialog() as dialog, ui.card().classes("w-full max-w-xl"):
         ui.label("Edit project" if project else "New project").classes("text-h6")
         with ui.grid(columns=2).classes("w-full gap-x-4 gap-y-1"):

@@ -14,6 +14,7 @@ from tq_ui.dashboard import Dashboard
 from tq_ui.hub import Change
 from tq_ui.live import Refresher, follow, watch
 from tq_ui.pages import shell, tables
+from tq_ui.pages.actions import DEFAULT_CANCEL_REASON
 from tq_ui.pages.workflow_create import open_workflow_dialog
 from tq_ui.reads import all_projects, task_row
 
@@ -232,13 +233,15 @@ class WorkflowView:
             self.badge = ui.badge("", color="grey-5").classes("text-body1 q-px-sm")
             self.badge.props("data-testid=workflow-status")
             ui.space()
-            ui.button(
+            self.cancel_button = ui.button(
                 "Cancel workflow",
                 icon="cancel",
                 color="negative",
-                on_click=self._cancel,
-            )
-            ui.button("Retry failed", icon="replay", on_click=self._retry)
+                on_click=self._ask_cancel,
+            ).props("data-testid=workflow-cancel")
+            self.retry_button = ui.button(
+                "Retry failed", icon="replay", on_click=self._retry
+            ).props("data-testid=workflow-retry")
         if workflow.description:
             ui.label(workflow.description).classes("text-grey-8")
         self.progress = ui.label("").props("data-testid=workflow-progress")
@@ -311,6 +314,9 @@ class WorkflowView:
         self.badge.set_text(status)
         self.badge.props(f"color={text.WORKFLOW_COLORS.get(status, 'grey-5')}")
         self.progress.set_text(progress_summary(workflow.progress))
+        # A workflow's status names match its tasks' ended ones.
+        self.cancel_button.set_enabled(status not in text.TERMINAL)
+        self.retry_button.set_enabled(status in ("failed", "cancelled"))
         self.workflow = workflow
         self._show_tasks()
 
@@ -348,19 +354,46 @@ class WorkflowView:
         if task_id:
             ui.navigate.to(f"/ui/tasks/{task_id}")
 
-    async def _cancel(self) -> None:
+    def _ask_cancel(self) -> None:
+        progress = self.workflow.progress
+        unended = progress.pending + progress.waiting_for_dependencies
+        unended += progress.running
+        with ui.dialog() as dialog, ui.card().classes("w-96"):
+            ui.label(f"Cancel {self.workflow.name}?").classes("text-h6")
+            ui.label(
+                f"Its {unended:,} task(s) that have not ended are cancelled; "
+                "running ones get SIGTERM, then SIGKILL after the grace period."
+            ).classes("text-grey-8")
+            reason = ui.input("Reason", value=DEFAULT_CANCEL_REASON).classes("w-full")
+            reason.props("data-testid=workflow-cancel-reason")
+
+            async def confirm() -> None:
+                button.disable()
+                if await self._cancel(reason.value or DEFAULT_CANCEL_REASON):
+                    dialog.close()
+                else:
+                    button.enable()
+
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Keep it", on_click=dialog.close).props("flat")
+                button = ui.button(
+                    "Cancel workflow", color="negative", on_click=confirm
+                )
+                button.props("data-testid=confirm-cancel-workflow")
+        dialog.open()
+
+    async def _cancel(self, reason: str) -> bool:
         try:
             await self.api.call(
                 self.api.workflows.CancelWorkflow,
-                workflows_pb2.CancelWorkflowRequest(
-                    id=self.workflow_id, reason="cancelled from the dashboard"
-                ),
+                workflows_pb2.CancelWorkflowRequest(id=self.workflow_id, reason=reason),
             )
         except UiError as exc:
             shell.notify_error(exc)
-            return
+            return False
         ui.notify("Workflow cancelled", type="positive")
         await self.refresh()
+        return True
 
     async def _retry(self) -> None:
         try:
