@@ -17,9 +17,11 @@ from tests.integration.polling import (
     wait_running,
     wait_settled,
 )
+from tests.integration.processes import kill_group
 from tests.server_process import ServerFactory, ServerProcess
-from tq_grpc._gen import common_pb2, tasks_pb2
+from tq_grpc._gen import common_pb2, projects_pb2, tasks_pb2
 
+UNSPECIFIED = common_pb2.TASK_STATUS_UNSPECIFIED
 COMPLETED = common_pb2.TASK_STATUS_COMPLETED
 FAILED = common_pb2.TASK_STATUS_FAILED
 CANCELLED = common_pb2.TASK_STATUS_CANCELLED
@@ -309,6 +311,42 @@ def test_dependencies_survive_a_restart(server: ServerFactory, restart: str) -> 
     done = wait_settled(srv, child.id)
     assert done.status == CANCELLED
     assert root.id in done.status_reason
+
+
+def test_dependents_cancelled_by_a_project_delete_keep_it_in_their_history(
+    server: ServerFactory,
+) -> None:
+    srv = server()
+    project = srv.projects.CreateProject(
+        projects_pb2.CreateProjectRequest(name="doomed")
+    ).project
+    noted = create_task(srv, "noted", project_id=project.id)
+    long = create_task(srv, "long", "sleep 60", project_id=project.id)
+    pid = wait_running(srv, long.id, timeout=10).pid
+    outside = create_task(srv, "outside", "true", depends_on=after(noted.id))
+    ended = create_task(
+        srv, "ended", "true", depends_on=after(long.id, condition=COMPLETION)
+    )
+    try:
+        srv.projects.DeleteProject(
+            projects_pb2.DeleteProjectRequest(id=project.id, cascade=True)
+        )
+    finally:
+        kill_group(pid)
+
+    for dependent, dependency in ((outside, noted), (ended, long)):
+        deleted = f"dependency {dependency.id} was deleted"
+        assert get_task(srv, dependent.id).status_reason == deleted
+        steps = [
+            (e.from_status, e.to_status, e.reason) for e in history(srv, dependent.id)
+        ]
+        assert steps == [
+            (UNSPECIFIED, WAITING, "created"),
+            (WAITING, CANCELLED, deleted),
+        ]
+    kept = {t.id: history(srv, t.id) for t in (outside, ended)}
+    srv.restart()
+    assert {task_id: history(srv, task_id) for task_id in kept} == kept
 
 
 def test_one_dependency_with_two_conditions_is_refused(
