@@ -328,7 +328,7 @@ def test_cancel_asks_first_then_retry_runs_the_cancelled_tasks_again(
             "running",
         )
     page.get_by_test_id("workflow-cancel").click()
-    page.get_by_test_id("workflow-cancel-reason").fill("not today")
+    page.get_by_test_id("cancel-workflow-reason").fill("not today")
     page.get_by_test_id("confirm-cancel-workflow").click()
 
     expect(page.get_by_test_id("workflow-status")).to_have_text("cancelled")

@@ -25,36 +25,60 @@ async def _after(done: Done | None) -> None:
 
 def ask_cancel(api: Api, task_id: str, name: str, done: Done | None = None) -> None:
     """Open a dialog that cancels the task with a reason."""
+
+    async def cancel(reason: str) -> bool:
+        try:
+            await api.call(
+                api.tasks.CancelTask,
+                tasks_pb2.CancelTaskRequest(id=task_id, reason=reason),
+            )
+        except UiError as exc:
+            notify_error(exc)
+            return False
+        ui.notify(f"Cancelled {name}", type="positive")
+        await _after(done)
+        return True
+
+    ask_reason(
+        f"Cancel {name}?",
+        "A running task's whole process group gets SIGTERM, then SIGKILL "
+        "after the grace period.",
+        ("Keep running", "Cancel task"),
+        "cancel",
+        cancel,
+    )
+
+
+def ask_reason(
+    title: str,
+    detail: str,
+    buttons: tuple[str, str],
+    test_id: str,
+    cancel: Callable[[str], Awaitable[bool]],
+) -> None:
+    """Open a dialog that asks for a cancel's reason, then runs cancel(reason).
+
+    buttons: the labels of keeping and of cancelling; the dialog stays open
+    when cancel answers False (it has told the user why).
+    """
     with ui.dialog() as dialog, ui.card().classes("w-96"):
-        ui.label(f"Cancel {name}?").classes("text-h6")
-        ui.label(
-            "A running task's whole process group gets SIGTERM, then SIGKILL "
-            "after the grace period."
-        ).classes("text-grey-8")
+        ui.label(title).classes("text-h6")
+        ui.label(detail).classes("text-grey-8")
         reason = ui.input("Reason", value=DEFAULT_CANCEL_REASON).classes("w-full")
-        reason.props("data-testid=cancel-reason")
+        reason.props(f"data-testid={test_id}-reason")
 
         async def confirm() -> None:
             button.disable()
-            try:
-                await api.call(
-                    api.tasks.CancelTask,
-                    tasks_pb2.CancelTaskRequest(
-                        id=task_id, reason=reason.value or DEFAULT_CANCEL_REASON
-                    ),
-                )
-            except UiError as exc:
-                notify_error(exc)
+            if await cancel(reason.value or DEFAULT_CANCEL_REASON):
+                dialog.close()
+            else:
                 button.enable()
-                return
-            dialog.close()
-            ui.notify(f"Cancelled {name}", type="positive")
-            await _after(done)
 
+        keep, act = buttons
         with ui.row().classes("w-full justify-end"):
-            ui.button("Keep running", on_click=dialog.close).props("flat")
-            button = ui.button("Cancel task", color="negative", on_click=confirm)
-            button.props("data-testid=confirm-cancel")
+            ui.button(keep, on_click=dialog.close).props("flat")
+            button = ui.button(act, color="negative", on_click=confirm)
+            button.props(f"data-testid=confirm-{test_id}")
     dialog.open()
 
 

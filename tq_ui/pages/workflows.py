@@ -14,7 +14,7 @@ from tq_ui.dashboard import Dashboard
 from tq_ui.hub import Change
 from tq_ui.live import Refresher, follow, watch
 from tq_ui.pages import shell, tables
-from tq_ui.pages.actions import DEFAULT_CANCEL_REASON
+from tq_ui.pages.actions import ask_reason
 from tq_ui.pages.workflow_create import open_workflow_dialog
 from tq_ui.reads import all_projects, task_row
 
@@ -358,29 +358,14 @@ class WorkflowView:
         progress = self.workflow.progress
         unended = progress.pending + progress.waiting_for_dependencies
         unended += progress.running
-        with ui.dialog() as dialog, ui.card().classes("w-96"):
-            ui.label(f"Cancel {self.workflow.name}?").classes("text-h6")
-            ui.label(
-                f"Its {unended:,} task(s) that have not ended are cancelled; "
-                "running ones get SIGTERM, then SIGKILL after the grace period."
-            ).classes("text-grey-8")
-            reason = ui.input("Reason", value=DEFAULT_CANCEL_REASON).classes("w-full")
-            reason.props("data-testid=workflow-cancel-reason")
-
-            async def confirm() -> None:
-                button.disable()
-                if await self._cancel(reason.value or DEFAULT_CANCEL_REASON):
-                    dialog.close()
-                else:
-                    button.enable()
-
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Keep it", on_click=dialog.close).props("flat")
-                button = ui.button(
-                    "Cancel workflow", color="negative", on_click=confirm
-                )
-                button.props("data-testid=confirm-cancel-workflow")
-        dialog.open()
+        ask_reason(
+            f"Cancel {self.workflow.name}?",
+            f"Its {unended:,} task(s) that have not ended are cancelled; "
+            "running ones get SIGTERM, then SIGKILL after the grace period.",
+            ("Keep it", "Cancel workflow"),
+            "cancel-workflow",
+            self._cancel,
+        )
 
     async def _cancel(self, reason: str) -> bool:
         try:
