@@ -113,12 +113,7 @@ class ProjectActor(Actor):
                 f"Project {project_id} still has tasks; delete them first or "
                 "ask for a cascading delete."
             )
-        children = [p.id for p in self._projects.values() if p.parent_id == project_id]
-        if children:
-            raise FailedPrecondition(
-                f"Project {project_id} has {len(children)} child project(s); "
-                "delete or move them first."
-            )
+        self.check_childless(project_id)
         del self._projects[project_id]
         self._scheduler.tell("forget_project", project_id)
         ops: list[Op] = [
@@ -130,6 +125,15 @@ class ProjectActor(Actor):
             ops, ServerEventKind.PROJECT_DELETED, time.time(), project_id
         )
         return Durable(project_id, ticket)
+
+    def check_childless(self, project_id: str) -> None:
+        """Raise FailedPrecondition if a project has child projects."""
+        children = [p.id for p in self._projects.values() if p.parent_id == project_id]
+        if children:
+            raise FailedPrecondition(
+                f"Project {project_id} has {len(children)} child project(s); "
+                "delete or move them first."
+            )
 
     def _commit(
         self, ops: list[Op], kind: ServerEventKind, now: float, project_id: str = ""

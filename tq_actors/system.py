@@ -604,12 +604,24 @@ class TaskQueueSystem:
         # has not deleted yet. It waits, then finds no project.
         with self._deleting(project_id):
             project = self.get_project(project_id)
-            removed = 0
-            if cascade:
-                removed = self._tasks.ask("delete_project_tasks", project.id).result()
-            has_tasks = bool(self.store.scan("idx_project", k.uid(project.id), limit=1))
-            self._projects.ask("delete", project.id, has_tasks).result()
+            if not cascade:
+                has_tasks = self._has_tasks(project.id)
+                self._projects.ask("delete", project.id, has_tasks).result()
+                return 0
+            # Refuse before any task goes: a cascade ends runs for good.
+            self._projects.ask("check_childless", project.id).result()
+            try:
+                removed: int = self._tasks.ask(
+                    "delete_project_tasks", project.id
+                ).result()
+                has_tasks = self._has_tasks(project.id)
+                self._projects.ask("delete", project.id, has_tasks).result()
+            finally:
+                self._tasks.tell("open_project", project.id)
             return removed
+
+    def _has_tasks(self, project_id: str) -> bool:
+        return bool(self.store.scan("idx_project", k.uid(project_id), limit=1))
 
     @contextmanager
     def _deleting(self, project_id: str) -> Iterator[None]:

@@ -139,6 +139,8 @@ class TaskActor(Actor):
         self._dispatched: set[str] = set()
         self._cancels: dict[str, _Cancel] = {}
         self._deleting: set[str] = set()
+        # Projects whose tasks are being deleted: nothing new starts in them.
+        self._closed_projects: set[str] = set()
         self._idempotency: dict[str, str] = {}
         self._dependents: dict[str, set[str]] = {}
         self._delayed: dict[str, int] = {}
@@ -384,6 +386,7 @@ class TaskActor(Actor):
         run has ended may also be retried: that runs the tests again.
         """
         task = self._lookup(task_id)
+        self._check_open(task.project_id)
         if self._test_rerun_allowed(task):
             return self._rerun_tests(task)
         if task.development is not None and task.development.phase.ended:
@@ -454,7 +457,11 @@ class TaskActor(Actor):
         this comes back to delete it, with any task the project gained
         meanwhile; its dependents wait until then. Answers how many tasks
         were deleted.
+
+        Until ``open_project``, no task is created or retried in the project,
+        so the rounds end.
         """
+        self._closed_projects.add(project_id)
         tasks = [
             task
             for task in map(self._peek, self._project_task_ids(project_id))
@@ -490,6 +497,10 @@ class TaskActor(Actor):
         )
         return answer
 
+    def open_project(self, project_id: str) -> None:
+        """Let tasks be created in a project again (its delete is over)."""
+        self._closed_projects.discard(project_id)
+
     def cancel_workflow(self, workflow_id: str, reason: str) -> Future[None]:
         """Cancel every task of a workflow that has not ended.
 
@@ -520,6 +531,8 @@ class TaskActor(Actor):
         """Run a workflow's failed and cancelled tasks again, with all they gate."""
         workflow = self._workflow(workflow_id)
         tasks = {t.id: t for t in map(self._peek, workflow.task_ids) if t is not None}
+        for task in tasks.values():
+            self._check_open(task.project_id)
         roots = [
             t
             for t in tasks.values()
@@ -1585,6 +1598,11 @@ class TaskActor(Actor):
         for project_id in {p for p in project_ids if p}:
             if self._store.get("projects", k.uid(project_id)) is None:
                 raise ProjectNotFound(project_id)
+            self._check_open(project_id)
+
+    def _check_open(self, project_id: str) -> None:
+        if project_id in self._closed_projects:
+            raise FailedPrecondition(f"Project {project_id} is being deleted.")
 
     def _project_task_ids(self, project_id: str) -> list[str]:
         ids = [

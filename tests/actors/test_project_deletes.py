@@ -11,6 +11,7 @@ import pykka
 import pytest
 
 from tq_actors import (
+    FailedPrecondition,
     MemoryStore,
     ProjectNotFound,
     ProjectSpec,
@@ -74,3 +75,50 @@ def test_racing_cascading_deletes_answer_once_with_every_task(
 
     assert sorted(answers, key=str) == [4] + ["not found"] * (RACERS - 1)
     assert system.list_projects() == ([], "")
+
+
+def test_no_task_is_created_in_a_project_while_its_tasks_are_deleted(
+    system: TaskQueueSystem,
+) -> None:
+    project = system.create_project(ProjectSpec(name="closing")).result()
+    stubborn = TaskSpec(
+        name="stubborn", command="trap '' TERM; sleep 60", project_id=project.id
+    )
+    (task,) = system.create_tasks([stubborn]).result()
+    deadline = time.monotonic() + 10
+    while system.get_task(task.id).status is not TaskStatus.RUNNING:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    late = TaskSpec(name="late", command="sleep 60", project_id=project.id)
+
+    with ThreadPoolExecutor(1) as pool:
+        deleting = pool.submit(system.delete_project, project.id, cascade=True)
+        created = 0
+        with pytest.raises(FailedPrecondition, match="is being deleted"):
+            while time.monotonic() < deadline:
+                system.create_tasks([late]).result()
+                created += 1
+        with pytest.raises(FailedPrecondition, match="is being deleted"):
+            system.retry_task(task.id).result()
+        removed = deleting.result(timeout=30)
+
+    assert removed == 1 + created
+    assert system.list_projects() == ([], "")
+    with pytest.raises(ProjectNotFound):
+        system.create_tasks([late]).result()
+
+
+def test_a_cascade_refused_for_child_projects_deletes_no_task(
+    system: TaskQueueSystem,
+) -> None:
+    parent = system.create_project(ProjectSpec(name="parent")).result()
+    system.create_project(ProjectSpec(name="child", parent_id=parent.id)).result()
+    (task,) = system.create_tasks(
+        [TaskSpec(name="runs", command="sleep 60", project_id=parent.id)]
+    ).result()
+
+    with pytest.raises(FailedPrecondition, match="child project"):
+        system.delete_project(parent.id, cascade=True)
+
+    assert system.get_task(task.id).status in (TaskStatus.PENDING, TaskStatus.RUNNING)
+    assert system.create_tasks([TaskSpec(name="more", project_id=parent.id)]).result()
