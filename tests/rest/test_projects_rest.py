@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.rest.live import create_task, error_of
+from tests.rest.live import RestServer, create_task, error_of, wait_status
 
 PROJECT_FIELDS = {
     "id",
@@ -133,6 +134,45 @@ def test_delete_project_with_tasks_is_409_unless_cascading(
     assert cascaded.json() == {"id": project["id"], "deleted": True, "deleted_tasks": 1}
     assert client.get(f"/tasks/{task['id']}").status_code == 404
     assert client.get(f"/projects/{project['id']}").status_code == 404
+
+
+def test_tasks_created_while_a_project_is_deleted_are_409(
+    client: httpx.Client, rest_server: RestServer
+) -> None:
+    project = client.post("/projects", json={"name": "closing"}).json()
+    stubborn = create_task(
+        client, "stubborn", command="trap '' TERM; sleep 60", project_id=project["id"]
+    )
+    wait_status(client, stubborn["id"], "running")
+
+    with ThreadPoolExecutor(1) as pool, rest_server.client() as deleter:
+        deleting = pool.submit(
+            deleter.delete, f"/projects/{project['id']}", params={"cascade": "true"}
+        )
+        body = {"name": "late", "command": "true", "project_id": project["id"]}
+        while (late := client.post("/tasks", json=body)).status_code == 201:
+            assert not deleting.done(), "the delete ended before refusing a task"
+        deleted = deleting.result(timeout=30)
+
+    assert late.status_code == 409, late.text
+    assert error_of(late)["code"] == "failed_precondition"
+    assert "is being deleted" in error_of(late)["message"]
+    assert deleted.status_code == 200, deleted.text
+    assert client.get(f"/projects/{project['id']}").status_code == 404
+
+
+def test_a_cascade_on_a_project_with_children_is_refused_keeping_its_tasks(
+    client: httpx.Client,
+) -> None:
+    parent = client.post("/projects", json={"name": "parent"}).json()
+    client.post("/projects", json={"name": "child", "parent_id": parent["id"]})
+    task = create_task(client, "inside", project_id=parent["id"])
+
+    refused = client.delete(f"/projects/{parent['id']}", params={"cascade": "true"})
+
+    assert refused.status_code == 409
+    assert "child project" in error_of(refused)["message"]
+    assert client.get(f"/tasks/{task['id']}").status_code == 200
 
 
 def test_delete_empty_project(client: httpx.Client) -> None:
