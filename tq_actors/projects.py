@@ -36,6 +36,8 @@ class ProjectActor(Actor):
         self._bus = bus
         self._projects: dict[str, Project] = {}
         self._seq = 0
+        # Projects whose cascading delete runs: no project goes under them.
+        self._closed: set[str] = set()
 
     def on_start(self) -> None:
         """Load every project and tell the scheduler their limits."""
@@ -126,6 +128,20 @@ class ProjectActor(Actor):
         )
         return Durable(project_id, ticket)
 
+    def close(self, project_id: str) -> None:
+        """Refuse child projects under a project until ``reopen``.
+
+        Raises FailedPrecondition if it has some already: a cascading delete
+        checks this before it deletes any task.
+        """
+        self._require(project_id)
+        self.check_childless(project_id)
+        self._closed.add(project_id)
+
+    def reopen(self, project_id: str) -> None:
+        """Let projects go under a project again (its delete is over)."""
+        self._closed.discard(project_id)
+
     def check_childless(self, project_id: str) -> None:
         """Raise FailedPrecondition if a project has child projects."""
         children = [p.id for p in self._projects.values() if p.parent_id == project_id]
@@ -161,6 +177,8 @@ class ProjectActor(Actor):
         if not parent_id:
             return
         self._require(parent_id)
+        if parent_id in self._closed:
+            raise FailedPrecondition(f"Project {parent_id} is being deleted.")
         ancestor: str = parent_id
         while ancestor:
             if ancestor == project_id:

@@ -608,8 +608,9 @@ class TaskQueueSystem:
                 has_tasks = self._has_tasks(project.id)
                 self._projects.ask("delete", project.id, has_tasks).result()
                 return 0
-            # Refuse before any task goes: a cascade ends runs for good.
-            self._projects.ask("check_childless", project.id).result()
+            # Refuse before any task goes (a cascade ends runs for good), and
+            # let no child project appear while the tasks go.
+            self._projects.ask("close", project.id).result()
             try:
                 removed: int = self._tasks.ask(
                     "delete_project_tasks", project.id
@@ -618,6 +619,7 @@ class TaskQueueSystem:
                 self._projects.ask("delete", project.id, has_tasks).result()
             finally:
                 self._tasks.tell("open_project", project.id)
+                self._projects.tell("reopen", project.id)
             return removed
 
     def _has_tasks(self, project_id: str) -> bool:

@@ -13,6 +13,7 @@ import pytest
 from tq_actors import (
     FailedPrecondition,
     MemoryStore,
+    ProjectChanges,
     ProjectNotFound,
     ProjectSpec,
     SystemConfig,
@@ -122,3 +123,36 @@ def test_a_cascade_refused_for_child_projects_deletes_no_task(
 
     assert system.get_task(task.id).status in (TaskStatus.PENDING, TaskStatus.RUNNING)
     assert system.create_tasks([TaskSpec(name="more", project_id=parent.id)]).result()
+
+
+def test_no_project_goes_under_a_project_while_its_tasks_are_deleted(
+    system: TaskQueueSystem,
+) -> None:
+    project = system.create_project(ProjectSpec(name="closing")).result()
+    other = system.create_project(ProjectSpec(name="other")).result()
+    stubborn = TaskSpec(
+        name="stubborn", command="trap '' TERM; sleep 60", project_id=project.id
+    )
+    (task,) = system.create_tasks([stubborn]).result()
+    deadline = time.monotonic() + 10
+    while system.get_task(task.id).status is not TaskStatus.RUNNING:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    child = ProjectSpec(name="child", parent_id=project.id)
+    moved = ProjectChanges(parent_id=project.id)
+
+    with ThreadPoolExecutor(1) as pool:
+        deleting = pool.submit(system.delete_project, project.id, cascade=True)
+        with pytest.raises(FailedPrecondition, match="is being deleted"):
+            while time.monotonic() < deadline:
+                system.create_tasks(
+                    [TaskSpec(name="t", project_id=project.id)]
+                ).result()
+        with pytest.raises(FailedPrecondition, match="is being deleted"):
+            system.create_project(child).result()
+        with pytest.raises(FailedPrecondition, match="is being deleted"):
+            system.update_project(other.id, moved).result()
+        removed = deleting.result(timeout=30)
+
+    assert removed >= 1
+    assert [p.name for p in system.list_projects()[0]] == ["other"]
