@@ -17,6 +17,7 @@ from tq_actors import (
     ProjectNotFound,
     ProjectSpec,
     SystemConfig,
+    Task,
     TaskQueueSystem,
     TaskSpec,
     TaskStatus,
@@ -78,18 +79,25 @@ def test_racing_cascading_deletes_answer_once_with_every_task(
     assert system.list_projects() == ([], "")
 
 
-def test_no_task_is_created_in_a_project_while_its_tasks_are_deleted(
-    system: TaskQueueSystem,
-) -> None:
-    project = system.create_project(ProjectSpec(name="closing")).result()
+def _run_stubborn(system: TaskQueueSystem, project_id: str) -> Task:
+    """Start a task in the project that ignores SIGTERM; return it running."""
     stubborn = TaskSpec(
-        name="stubborn", command="trap '' TERM; sleep 60", project_id=project.id
+        name="stubborn", command="trap '' TERM; sleep 60", project_id=project_id
     )
     (task,) = system.create_tasks([stubborn]).result()
     deadline = time.monotonic() + 10
     while system.get_task(task.id).status is not TaskStatus.RUNNING:
         assert time.monotonic() < deadline
         time.sleep(0.01)
+    return task
+
+
+def test_no_task_is_created_in_a_project_while_its_tasks_are_deleted(
+    system: TaskQueueSystem,
+) -> None:
+    project = system.create_project(ProjectSpec(name="closing")).result()
+    task = _run_stubborn(system, project.id)
+    deadline = time.monotonic() + 10
     late = TaskSpec(name="late", command="sleep 60", project_id=project.id)
 
     with ThreadPoolExecutor(1) as pool:
@@ -130,14 +138,8 @@ def test_no_project_goes_under_a_project_while_its_tasks_are_deleted(
 ) -> None:
     project = system.create_project(ProjectSpec(name="closing")).result()
     other = system.create_project(ProjectSpec(name="other")).result()
-    stubborn = TaskSpec(
-        name="stubborn", command="trap '' TERM; sleep 60", project_id=project.id
-    )
-    (task,) = system.create_tasks([stubborn]).result()
+    _run_stubborn(system, project.id)
     deadline = time.monotonic() + 10
-    while system.get_task(task.id).status is not TaskStatus.RUNNING:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
     child = ProjectSpec(name="child", parent_id=project.id)
     moved = ProjectChanges(parent_id=project.id)
 
