@@ -35,7 +35,8 @@ COLUMNS: list[dict[str, Any]] = [
 ]
 CELLS = {
     "name": r"""
-<div :style="{paddingLeft: (props.row.depth * 1.5) + 'rem'}">
+<div :style="{paddingLeft: (Math.min(props.row.depth, 12) * 1.5) + 'rem'}"
+     :title="props.row.depth > 12 ? 'nested ' + props.row.depth + ' deep' : ''">
   <i v-if="props.row.depth" class="q-icon material-icons text-grey-6">
     subdirectory_arrow_right</i>
   <a :href="'/ui/tasks?project=' + props.row.id" class="text-primary text-weight-medium"
