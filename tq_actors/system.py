@@ -461,7 +461,7 @@ class TaskQueueSystem:
         """Return a workflow with its tasks and derived status.
 
         With ``basic``, the tasks come as outlines: a few fields each, read
-        and converted in about a tenth of the time of a full read.
+        and converted in about a quarter of the time of a full read.
         """
         workflow = self._stored_workflow(workflow_id)
         if basic:
