@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.rest.live import RestServer
+from tests.rest.live import RestServer, wait_until
 from tests.ui.browsing import open_page
 
 DEPTH = 80
@@ -24,7 +24,12 @@ def test_a_deeply_nested_project_is_indented_within_the_page(
 
     deepest = page.get_by_test_id(f"project-deep-{DEPTH - 1}")
     expect(deepest).to_be_visible()
-    box = deepest.bounding_box()
-    width = page.viewport_size
-    assert box is not None and width is not None
-    assert box["x"] + box["width"] < width["width"]
+    viewport = page.viewport_size
+    assert viewport is not None
+
+    def ends_within_the_page() -> bool:
+        # Live updates may redraw the table: ask again until it has settled.
+        box = deepest.bounding_box()
+        return box is not None and box["x"] + box["width"] < viewport["width"]
+
+    wait_until(ends_within_the_page, what="the deepest project within the page")
